@@ -7,7 +7,8 @@ coordinates; ``A[source, target] = 1`` means the past of ``source`` drives ``tar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -91,10 +92,7 @@ def to_graph(graph: Any, nodes: Sequence[str], name: str = "graph") -> xr.DataAr
             raise ValueError(f"graph DataArray must have dims {GRAPH_DIMS}, got {graph.dims}")
         check(map(str, graph["source"].values))
         check(map(str, graph["target"].values))
-        g = graph.transpose(..., *GRAPH_DIMS)
-        missing = [n for n in nodes if n not in set(map(str, g["source"].values))]
-        g = g.reindex(source=nodes, target=nodes, fill_value=0)
-        del missing
+        g = graph.transpose(..., *GRAPH_DIMS).reindex(source=nodes, target=nodes, fill_value=0)
         return graph_dataarray(np.asarray(g.values, dtype=float), nodes, name)
     try:
         import networkx as nx
@@ -104,7 +102,6 @@ def to_graph(graph: Any, nodes: Sequence[str], name: str = "graph") -> xr.DataAr
             graph = list(graph.edges)
     except ImportError:  # pragma: no cover - networkx is a dependency
         pass
-    arr = np.asarray(graph, dtype=object) if not isinstance(graph, np.ndarray) else graph
     if isinstance(graph, np.ndarray) and graph.ndim == 2 and graph.shape[0] == graph.shape[1]:
         return graph_dataarray(np.asarray(graph, dtype=float), nodes, name)
     pairs = list(graph)
@@ -116,7 +113,6 @@ def to_graph(graph: Any, nodes: Sequence[str], name: str = "graph") -> xr.DataAr
         return graph_dataarray(out, nodes, name)
     if not pairs:
         return graph_dataarray(out, nodes, name)
-    del arr
     raise TypeError(
         "graph must be an xarray.DataArray (source, target), a networkx.DiGraph, a list of "
         f"(source, target) pairs or a square array; got {type(graph).__name__}"
@@ -124,15 +120,135 @@ def to_graph(graph: Any, nodes: Sequence[str], name: str = "graph") -> xr.DataAr
 
 
 def check_candidates(graph: xr.DataArray, candidates: xr.DataArray) -> None:
-    """Raise a ``ValueError`` if ``graph`` has an edge outside the candidate set."""
-    bad = (graph != 0) & ~candidates
+    """Raise a ``ValueError`` if ``graph`` has an edge outside the candidate set.
+
+    Examples
+    --------
+    >>> check_candidates(to_graph([("y", "tv")], ["tv", "y"]), candidate_mask(["tv", "y"], ["tv"], "y"))
+    Traceback (most recent call last):
+    ...
+    ValueError: graph has edges that are not candidates: [('y', 'tv')]; ...
+    """
+    bad = ((graph != 0) & ~candidates).any([d for d in graph.dims if d not in GRAPH_DIMS])
     if bool(bad.any()):
-        pairs = [
-            (str(s), str(t))
-            for s, t in zip(*np.nonzero(bad.transpose(..., *GRAPH_DIMS).values.reshape(bad.shape[-2:])), strict=True)
-        ]
-        names = list(map(str, graph["source"].values))
+        pairs = bad.to_series()
+        pairs = [(str(s), str(t)) for (s, t), v in pairs.items() if v]
         raise ValueError(
-            f"graph has edges that are not candidates: {[(names[int(s)], names[int(t)]) for s, t in pairs]}; "
-            "edges into a channel, out of the target, and self loops are not allowed"
+            f"graph has edges that are not candidates: {pairs}; edges into a channel, out of "
+            "the target node, and self loops are not allowed"
         )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A selected binary graph and the evidence behind it."""
+
+    graph: xr.DataArray
+    method: str
+    evidence: xr.Dataset
+
+
+def _ranked_candidates(prob: xr.DataArray, candidates: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(prob.transpose(*GRAPH_DIMS).values, dtype=float)
+    mask = np.asarray(candidates.transpose(*GRAPH_DIMS).values, dtype=bool)
+    flat = np.flatnonzero(mask)
+    order = flat[np.argsort(-p.reshape(-1)[flat], kind="stable")]
+    return order, p
+
+
+def _from_flat(idx: np.ndarray, like: xr.DataArray) -> xr.DataArray:
+    out = np.zeros(like.shape[-2] * like.shape[-1])
+    out[idx] = 1.0
+    nodes = list(map(str, like["source"].values))
+    return graph_dataarray(out.reshape(len(nodes), len(nodes)), nodes, name="selected_graph")
+
+
+def select_threshold(prob: xr.DataArray, candidates: xr.DataArray, threshold: float = 0.5) -> Selection:
+    """Edges whose probability exceeds ``threshold`` (candidates only).
+
+    Examples
+    --------
+    >>> p = graph_dataarray([[0, 0.9], [0, 0]], ["tv", "y"])
+    >>> int(select_threshold(p, candidate_mask(["tv", "y"], ["tv"], "y")).graph.sum())
+    1
+    """
+    order, p = _ranked_candidates(prob, candidates)
+    chosen = order[p.reshape(-1)[order] > threshold]
+    ev = xr.Dataset({"threshold": threshold, "n_edges": len(chosen)})
+    return Selection(_from_flat(chosen, prob), "threshold", ev)
+
+
+def select_topk(prob: xr.DataArray, candidates: xr.DataArray, density: float) -> Selection:
+    """The ``round(density * n_candidates)`` most probable candidate edges.
+
+    Examples
+    --------
+    >>> p = graph_dataarray([[0, 0.2, 0.9], [0, 0, 0.1], [0, 0, 0]], ["tv", "m", "y"])
+    >>> c = candidate_mask(["tv", "m", "y"], ["tv"], "y")
+    >>> select_topk(p, c, density=1 / 3).graph.sel(source="tv", target="y").item()
+    1.0
+    """
+    if not 0 < density <= 1:
+        raise ValueError(f"density must be in (0, 1], got {density}")
+    order, _ = _ranked_candidates(prob, candidates)
+    k = int(round(density * len(order)))
+    ev = xr.Dataset({"density": density, "n_edges": k})
+    return Selection(_from_flat(order[:k], prob), "topk", ev)
+
+
+def select_stability(
+    prob_samples: xr.DataArray, candidates: xr.DataArray, threshold: float = 0.5, frequency: float = 0.6
+) -> Selection:
+    """Stability selection: edges above ``threshold`` in at least ``frequency`` of the
+    resamples (seeds or bootstraps) stacked on the first dim of ``prob_samples``.
+
+    Examples
+    --------
+    >>> p = graph_dataarray([[[0, 0.9], [0, 0]], [[0, 0.4], [0, 0]]], ["tv", "y"])
+    >>> c = candidate_mask(["tv", "y"], ["tv"], "y")
+    >>> int(select_stability(p, c, frequency=0.5).graph.sum()), int(select_stability(p, c).graph.sum())
+    (1, 0)
+    """
+    sample_dim = [d for d in prob_samples.dims if d not in GRAPH_DIMS]
+    freq = (prob_samples > threshold).mean(sample_dim).where(candidates, 0.0)
+    chosen = np.flatnonzero(freq.transpose(*GRAPH_DIMS).values.reshape(-1) >= frequency)
+    ev = xr.Dataset({"edge_frequency": freq, "threshold": threshold, "frequency": frequency})
+    return Selection(_from_flat(chosen, freq), "stability", ev)
+
+
+def select_validation(
+    prob: xr.DataArray,
+    candidates: xr.DataArray,
+    errors: Callable[[np.ndarray], np.ndarray],
+    max_graphs: int = 33,
+) -> Selection:
+    """The sparsest top-k graph whose validation MSE is within one standard error of the best.
+
+    ``errors(graph)`` gets a binary ``[source, target]`` array and returns the validation
+    squared errors (one per series x origin, say) of a decoder fed that graph. The nested
+    top-k graphs (k from 0 to all candidates, at most ``max_graphs`` values of k) are scored.
+
+    Examples
+    --------
+    >>> p = graph_dataarray([[0, 0.2, 0.9], [0, 0, 0.1], [0, 0, 0]], ["tv", "m", "y"])
+    >>> c = candidate_mask(["tv", "m", "y"], ["tv"], "y")
+    >>> err = lambda g: np.full(10, 1.0 - g[0, 2]) + np.linspace(0, 0.01, 10)
+    >>> select_validation(p, c, err).graph.values.sum()
+    np.float64(1.0)
+    """
+    order, _ = _ranked_candidates(prob, candidates)
+    ks = np.unique(np.round(np.linspace(0, len(order), min(len(order) + 1, max_graphs))).astype(int))
+    means, ses = [], []
+    for k in ks:
+        g = _from_flat(order[:k], prob).values
+        e = np.asarray(errors(g), dtype=float).reshape(-1)
+        means.append(e.mean())
+        ses.append(e.std(ddof=1) / np.sqrt(len(e)) if len(e) > 1 else 0.0)
+    means, ses = np.asarray(means), np.asarray(ses)
+    best = int(np.argmin(means))
+    chosen_k = int(ks[np.flatnonzero(means <= means[best] + ses[best])[0]])
+    ev = xr.Dataset(
+        {"mse": ("n_edges", means), "se": ("n_edges", ses), "chosen_n_edges": chosen_k},
+        coords={"n_edges": ks},
+    )
+    return Selection(_from_flat(order[:chosen_k], prob), "validation", ev)

@@ -1,0 +1,101 @@
+"""Pydantic configurations for models, training and diagnostics.
+
+Every config rejects unknown keys with a did-you-mean hint, so a typo such as
+``TrainerConfig(epoch=5)`` fails loudly instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Arm = Literal["dice-hard", "dice-soft", "nograph", "fullgraph", "oracle", "dense", "causalmmm"]
+ARMS: tuple[str, ...] = Arm.__args__  # type: ignore[attr-defined]
+SupportMethod = Literal["threshold", "topk", "stability", "validation"]
+
+
+class StrictConfig(BaseModel):
+    """Base for configs: frozen, no unknown keys, did-you-mean hints on typos."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = set(cls.model_fields)
+            for key in data:
+                if key not in known:
+                    close = difflib.get_close_matches(str(key), sorted(known), n=1)
+                    hint = f" Did you mean {close[0]!r}?" if close else ""
+                    raise ValueError(
+                        f"{cls.__name__} has no setting {key!r}.{hint} "
+                        f"Valid settings: {', '.join(sorted(known))}"
+                    )
+        return data
+
+    def updated(self, **changes: Any) -> StrictConfig:
+        """Return a validated copy with ``changes`` applied.
+
+        Examples
+        --------
+        >>> TrainerConfig().updated(epochs_stage1=3).epochs_stage1
+        3
+        """
+        return type(self).model_validate({**self.model_dump(), **changes})
+
+
+class ModelConfig(StrictConfig):
+    """Architecture of a graph-based neural MMM (DESIGN.md sections 4 to 6).
+
+    Examples
+    --------
+    >>> ModelConfig(arm="oracle").arm
+    'oracle'
+    """
+
+    arm: Arm = Field("dice-hard", description="comparison arm / training recipe")
+    hidden_size: int = Field(32, ge=2, le=1024, description="latent state size per node")
+    max_lag: int = Field(4, ge=1, le=52, description="lags 1..L seen by the restricted decoder")
+    own_history: bool = Field(True, description="let each node use a weak term of its own past")
+    encoder: Literal["amortized", "global"] = Field(
+        "amortized", description="per-series NRI-style edge logits, or one global logit matrix"
+    )
+    encoder_hidden: int = Field(32, ge=2, le=1024)
+    tau: float = Field(0.5, gt=0, le=10, description="Gumbel-softmax temperature")
+    prior_rate: float = Field(0.2, gt=0, lt=1, description="sparse Bernoulli prior rate rho")
+    kl_weight: float = Field(1.0, ge=0, description="weight of the KL term per candidate edge")
+    support: SupportMethod = Field("validation", description="support-selection method")
+    threshold: float = Field(0.5, gt=0, lt=1, description="edge-probability threshold")
+    density: float | None = Field(
+        None, gt=0, le=1, description="top-k density (fraction of candidate edges) for 'topk'"
+    )
+    stability_resamples: int = Field(5, ge=2, le=200, description="bootstraps for 'stability'")
+    stability_frequency: float = Field(0.6, gt=0, le=1)
+    causalmmm_kl_weight: float = Field(0.1, ge=0, description="lambda of the causalmmm loss")
+
+
+class TrainerConfig(StrictConfig):
+    """Training settings shared by both stages and every arm.
+
+    Examples
+    --------
+    >>> TrainerConfig(epochs_stage1=10).epochs_stage1
+    10
+    """
+
+    epochs_stage1: int = Field(150, ge=1, description="max epochs of stage 1 (encoder)")
+    epochs_stage2: int = Field(150, ge=1, description="max epochs of stage 2 / single-stage arms")
+    batch_size: int = Field(64, ge=1, description="series per mini-batch")
+    lr: float = Field(1e-2, gt=0, lt=10)
+    weight_decay: float = Field(0.0, ge=0)
+    grad_clip: float = Field(1.0, gt=0)
+    patience: int = Field(25, ge=1, description="epochs without validation gain before stopping")
+    eval_every: int = Field(5, ge=1, description="epochs between validation MSE@h evaluations")
+    horizon: int = Field(7, ge=1, le=104, description="h of the closed-loop validation MSE@h")
+    val_fraction: float = Field(0.2, gt=0, lt=0.8, description="final share of dates held out")
+    n_seeds: int = Field(1, ge=1, le=64, description="seed ensemble size (the `chain` dim)")
+    device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', ...")
+    progressbar: bool = True

@@ -1,0 +1,510 @@
+"""From a pymc-marketing-shaped DataFrame to a scaled panel and back.
+
+A panel is ``S`` series (the combinations of the dims columns, e.g. ``geo``) by ``T`` dates
+by ``N`` nodes, the nodes ordered channels, mediators, target (DESIGN.md section 2).
+Controls are kept apart, ``S x T x C``. Every column is scaled by its max-abs over the
+training dates only. Everything here is plain numpy / pandas / xarray.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+logger = logging.getLogger("pymc_dice")
+
+TARGET_NAMES = ("y", "sales", "revenue", "target", "kpi", "gmv", "conversions", "orders")
+
+
+class DataValidationError(ValueError):
+    """Bad input data: the message names the column, the offending values or rows, and the fix."""
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which column plays which role.
+
+    Examples
+    --------
+    >>> r = Roles("date", ("geo",), ("tv",), (), (), "y")
+    >>> r.nodes
+    ('tv', 'y')
+    """
+
+    date_column: str
+    dims: tuple[str, ...]
+    channel_columns: tuple[str, ...]
+    mediator_columns: tuple[str, ...]
+    control_columns: tuple[str, ...]
+    target_column: str
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """Node names in panel order: channels, mediators, target."""
+        return (*self.channel_columns, *self.mediator_columns, self.target_column)
+
+    @property
+    def numeric_columns(self) -> tuple[str, ...]:
+        """Every column that must hold numbers."""
+        return (*self.nodes, *self.control_columns)
+
+    def to_dict(self) -> dict:
+        """Plain-dict form (JSON-serialisable)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+
+def _as_tuple(cols: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    if cols is None:
+        return None
+    return (cols,) if isinstance(cols, str) else tuple(cols)
+
+
+def infer_roles(
+    df: pd.DataFrame,
+    *,
+    date_column: str | None = None,
+    channel_columns: Sequence[str] | None = None,
+    target_column: str | None = "y",
+    mediator_columns: Sequence[str] | None = None,
+    control_columns: Sequence[str] | None = None,
+    dims: Sequence[str] | None = None,
+) -> Roles:
+    """Infer column roles for ``DiceMMM().fit(df)``; every argument overrides the inference.
+
+    The one datetime-like column is the date; string or categorical columns are dims;
+    ``y`` (or the only column named like a target) is the target; remaining numeric columns
+    are channels unless named as mediators or controls. The result is logged.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=3, freq="W"),
+    ...                    "geo": ["a"] * 3, "tv": [1.0, 2, 3], "y": [4.0, 5, 6]})
+    >>> infer_roles(df).channel_columns
+    ('tv',)
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise DataValidationError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    columns = [str(c) for c in df.columns]
+    mediators = _as_tuple(mediator_columns) or ()
+    controls = _as_tuple(control_columns) or ()
+    explicit = {
+        "date_column": [date_column] if date_column else [],
+        "channel_columns": list(_as_tuple(channel_columns) or ()),
+        "mediator_columns": list(mediators),
+        "control_columns": list(controls),
+        "dims": list(_as_tuple(dims) or ()),
+    }
+    for arg, cols in explicit.items():
+        missing = [c for c in cols if c not in columns]
+        if missing:
+            raise DataValidationError(
+                f"{arg} names column(s) {missing} that are not in the DataFrame; "
+                f"available columns: {columns}"
+            )
+
+    if date_column is None:
+        datelike = [c for c in columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+        if not datelike:
+            datelike = [c for c in columns if c.lower() in ("date", "week", "date_week", "ds")]
+        if len(datelike) != 1:
+            raise DataValidationError(
+                f"cannot tell the date column: found {datelike or 'none'} among {columns}; "
+                "pass date_column='...'"
+            )
+        date_column = datelike[0]
+
+    if dims is None:
+        dims_t = tuple(
+            c
+            for c in columns
+            if c != date_column
+            and (
+                pd.api.types.is_object_dtype(df[c])
+                or pd.api.types.is_string_dtype(df[c])
+                or isinstance(df[c].dtype, pd.CategoricalDtype)
+            )
+            and c not in (*explicit["channel_columns"], *mediators, *controls, target_column)
+        )
+    else:
+        dims_t = tuple(_as_tuple(dims) or ())
+
+    if target_column is None or target_column not in columns:
+        named = [c for c in columns if c.lower() in TARGET_NAMES]
+        if target_column is not None and target_column != "y":
+            raise DataValidationError(
+                f"target_column {target_column!r} is not in the DataFrame; columns: {columns}"
+            )
+        if len(named) != 1:
+            raise DataValidationError(
+                f"cannot tell the target column: found {named or 'none'} named like a target "
+                f"among {columns}; pass target_column='...'"
+            )
+        target_column = named[0]
+
+    taken = {date_column, target_column, *dims_t, *mediators, *controls}
+    if channel_columns is None:
+        channels = tuple(
+            c
+            for c in columns
+            if c not in taken and pd.api.types.is_numeric_dtype(df[c])
+        )
+        if not channels:
+            raise DataValidationError(
+                f"no channel columns found among {columns}: numeric columns that are not the "
+                "date, target, dims, mediators or controls are channels; pass channel_columns=[...]"
+            )
+    else:
+        channels = tuple(_as_tuple(channel_columns) or ())
+    roles = Roles(date_column, dims_t, channels, mediators, controls, target_column)
+    _check_roles(roles, columns)
+    logger.info(
+        "pymc-dice columns: date=%r dims=%s channels=%s mediators=%s controls=%s target=%r",
+        roles.date_column,
+        list(roles.dims),
+        list(roles.channel_columns),
+        list(roles.mediator_columns),
+        list(roles.control_columns),
+        roles.target_column,
+    )
+    return roles
+
+
+def _check_roles(roles: Roles, columns: Sequence[str]) -> None:
+    used = [roles.date_column, *roles.dims, *roles.numeric_columns]
+    missing = [c for c in used if c not in columns]
+    if missing:
+        raise DataValidationError(
+            f"column(s) {missing} are missing from the DataFrame; available columns: {list(columns)}"
+        )
+    if roles.target_column in roles.channel_columns:
+        raise DataValidationError(
+            f"target column {roles.target_column!r} is also listed as a channel; "
+            "remove it from channel_columns"
+        )
+    seen: dict[str, str] = {}
+    for role, cols in (
+        ("date_column", [roles.date_column]),
+        ("dims", roles.dims),
+        ("channel_columns", roles.channel_columns),
+        ("mediator_columns", roles.mediator_columns),
+        ("control_columns", roles.control_columns),
+        ("target_column", [roles.target_column]),
+    ):
+        for c in cols:
+            if c in seen:
+                raise DataValidationError(
+                    f"column {c!r} is given two roles ({seen[c]} and {role}); give it one"
+                )
+            seen[c] = role
+    if not roles.channel_columns:
+        raise DataValidationError("at least one channel column is needed; pass channel_columns")
+
+
+def _rows(frame: pd.DataFrame, mask: np.ndarray, keys: Sequence[str], limit: int = 3) -> str:
+    sub = frame.loc[mask, list(keys)].head(limit)
+    return "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for _, row in sub.iterrows())
+
+
+def validate_frame(df: pd.DataFrame, roles: Roles, *, min_periods: int = 2) -> pd.DataFrame:
+    """Check ``df`` against ``roles`` and return a clean, sorted copy (``df`` is not mutated).
+
+    Raises a :class:`DataValidationError` naming the column, the offending values or rows,
+    and the fix, for: missing columns, text in numeric columns, NaN/inf, negative spend,
+    duplicated (date, dims) rows, irregular or misaligned dates, all-zero or constant
+    channels, and fewer dates than ``min_periods``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=3, freq="W"),
+    ...                    "tv": [1.0, -2, 3], "y": [4.0, 5, 6]})
+    >>> validate_frame(df, infer_roles(df))
+    Traceback (most recent call last):
+    ...
+    pymc_dice.data.DataValidationError: channel 'tv' has negative spend -2.0 ...
+    """
+    _check_roles(roles, [str(c) for c in df.columns])
+    keys = [roles.date_column, *roles.dims]
+    frame = df.loc[:, [*keys, *roles.numeric_columns]].copy()
+    try:
+        frame[roles.date_column] = pd.to_datetime(frame[roles.date_column])
+    except (ValueError, TypeError) as err:
+        raise DataValidationError(
+            f"date column {roles.date_column!r} has values that are not dates ({err}); "
+            "convert it with pd.to_datetime"
+        ) from err
+    if frame[roles.date_column].isna().any():
+        raise DataValidationError(
+            f"date column {roles.date_column!r} has missing dates in rows "
+            f"{list(np.flatnonzero(frame[roles.date_column].isna())[:5])}; drop or fill them"
+        )
+    for c in roles.dims:
+        if frame[c].isna().any():
+            raise DataValidationError(f"dims column {c!r} has missing values; fill or drop them")
+        frame[c] = frame[c].astype(str)
+
+    for c in roles.numeric_columns:
+        col = frame[c]
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            num = pd.to_numeric(col, errors="coerce")
+            bad = num.isna() & col.notna()
+            if bad.any():
+                vals = list(col[bad].astype(str).unique()[:3])
+                raise DataValidationError(
+                    f"column {c!r} holds text values {vals} (rows: {_rows(frame, bad.values, keys)}); "
+                    "it must be numeric: clean or convert it with pd.to_numeric"
+                )
+            frame[c] = num
+        frame[c] = frame[c].astype(np.float64)
+        values = frame[c].to_numpy()
+        bad = ~np.isfinite(values)
+        if bad.any():
+            kind = "NaN" if np.isnan(values[bad]).any() else "inf"
+            raise DataValidationError(
+                f"column {c!r} has {int(bad.sum())} {kind} value(s) (rows: {_rows(frame, bad, keys)}); "
+                "fill them (e.g. 0 for no spend) or drop those dates"
+            )
+    for c in roles.channel_columns:
+        values = frame[c].to_numpy()
+        if (values < 0).any():
+            neg = values < 0
+            raise DataValidationError(
+                f"channel {c!r} has negative spend {values[neg].min()} (rows: {_rows(frame, neg, keys)}); "
+                "spend must be >= 0: fix the data or clip refunds to 0"
+            )
+        if np.all(values == 0):
+            raise DataValidationError(
+                f"channel {c!r} is all zero: it carries no information; drop it from channel_columns"
+            )
+        if np.all(values == values[0]):
+            raise DataValidationError(
+                f"channel {c!r} is constant ({values[0]}): its effect cannot be told from the "
+                "baseline; drop it or use it as a control"
+            )
+
+    dup = frame.duplicated(subset=keys, keep=False).to_numpy()
+    if dup.any():
+        raise DataValidationError(
+            f"duplicated ({', '.join(keys)}) rows: {_rows(frame, dup, keys)}; "
+            "aggregate them (e.g. df.groupby(keys).sum()) so each series has one row per date"
+        )
+
+    frame = frame.sort_values([*roles.dims, roles.date_column], kind="stable").reset_index(drop=True)
+    dates = pd.DatetimeIndex(np.sort(frame[roles.date_column].unique()))
+    if len(dates) < min_periods:
+        raise DataValidationError(
+            f"only {len(dates)} dates but at least {min_periods} are needed (context window + "
+            "horizon); pass a longer history or lower the horizon / max_lag"
+        )
+    steps = np.diff(dates.asi8)
+    step = int(np.median(steps)) if len(steps) else 0
+    if len(steps) and (steps != step).any():
+        k = int(np.flatnonzero(steps != step)[0])
+        raise DataValidationError(
+            f"dates in {roles.date_column!r} are not regular: gap from {dates[k].date()} to "
+            f"{dates[k + 1].date()} where the usual step is {pd.Timedelta(step)}; "
+            "fill the missing dates (spend 0) so the series is regular"
+        )
+    if roles.dims:
+        counts = frame.groupby(list(roles.dims), sort=False)[roles.date_column].count()
+        short = counts[counts != len(dates)]
+        if len(short):
+            raise DataValidationError(
+                f"series {list(short.index[:3])} have {[int(v) for v in short.values[:3]]} dates but the panel "
+                f"has {len(dates)} ({dates[0].date()} to {dates[-1].date()}); every series needs "
+                "every date: fill the missing rows"
+            )
+    return frame
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Per-column max-abs scales fitted on training dates (as pymc-marketing does).
+
+    Examples
+    --------
+    >>> s = Scaler(("tv", "y"), np.array([2.0, 4.0]))
+    >>> s.transform(np.array([[1.0, 2.0]]))
+    array([[0.5, 0.5]])
+    """
+
+    columns: tuple[str, ...]
+    scales: np.ndarray
+
+    @classmethod
+    def fit(cls, values: np.ndarray, columns: Sequence[str]) -> Scaler:
+        """Fit on ``values[..., column]``; a column that is all zero gets scale 1."""
+        n_cols = values.shape[-1]
+        flat = np.abs(values.reshape(-1, n_cols)) if n_cols else np.zeros((0, 0))
+        scales = flat.max(axis=0) if flat.size else np.ones(n_cols)
+        return cls(tuple(columns), np.where(scales > 0, scales, 1.0).astype(np.float64))
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """Scale to max-abs units."""
+        return values / self.scales
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """Back to original units."""
+        return values * self.scales
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A scaled panel: ``values`` is ``[S, T, N]`` (channels, mediators, target), ``controls``
+    is ``[S, T, C]``; both in max-abs units. ``series`` indexes the dims combinations.
+
+    Examples
+    --------
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
+    >>> p = Panel.from_frame(sim.df, infer_roles(sim.df))
+    >>> p.values.shape
+    (4, 30, 8)
+    """
+
+    values: np.ndarray
+    controls: np.ndarray
+    roles: Roles
+    dates: pd.DatetimeIndex
+    series: pd.Index
+    node_scaler: Scaler
+    control_scaler: Scaler
+    train_end: int = field(default=0)
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return self.roles.nodes
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.roles.channel_columns)
+
+    @property
+    def target_index(self) -> int:
+        return len(self.nodes) - 1
+
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        roles: Roles,
+        *,
+        val_fraction: float = 0.0,
+        min_periods: int = 2,
+        node_scaler: Scaler | None = None,
+        control_scaler: Scaler | None = None,
+    ) -> Panel:
+        """Validate, pivot and scale ``df``.
+
+        Scales are fitted on the first ``T - round(val_fraction * T)`` dates only (the
+        training dates), unless fitted scalers are passed (new data for a fitted model).
+        """
+        frame = validate_frame(df, roles, min_periods=min_periods)
+        dates = pd.DatetimeIndex(np.sort(frame[roles.date_column].unique()))
+        if roles.dims:
+            series = pd.MultiIndex.from_frame(frame[list(roles.dims)].drop_duplicates())
+            if len(roles.dims) == 1:
+                series = series.get_level_values(0)
+        else:
+            series = pd.Index(["all"], name="series")
+        n_s, n_t = len(series), len(dates)
+
+        def cube(cols: Sequence[str]) -> np.ndarray:
+            return frame[list(cols)].to_numpy(np.float64).reshape(n_s, n_t, len(cols))
+
+        raw_nodes = cube(roles.nodes)
+        raw_controls = cube(roles.control_columns)
+        train_end = n_t - int(round(val_fraction * n_t))
+        if node_scaler is None:
+            node_scaler = Scaler.fit(raw_nodes[:, :train_end], roles.nodes)
+        if control_scaler is None:
+            control_scaler = Scaler.fit(raw_controls[:, :train_end], roles.control_columns)
+        return cls(
+            values=node_scaler.transform(raw_nodes),
+            controls=control_scaler.transform(raw_controls),
+            roles=roles,
+            dates=dates,
+            series=series,
+            node_scaler=node_scaler,
+            control_scaler=control_scaler,
+            train_end=train_end,
+        )
+
+    def select(self, series: slice | np.ndarray | None = None, time: slice | None = None) -> Panel:
+        """A sub-panel over some series and/or a date range (scales unchanged)."""
+        s = slice(None) if series is None else series
+        t = slice(None) if time is None else time
+        return replace(
+            self,
+            values=self.values[s][:, t],
+            controls=self.controls[s][:, t],
+            dates=self.dates[t],
+            series=self.series[s],
+            train_end=min(self.train_end, len(self.dates[t])),
+        )
+
+    def to_dataarray(
+        self, array: np.ndarray, dims: Sequence[str], *, name: str | None = None, **coords
+    ) -> xr.DataArray:
+        """Label an array whose dims include ``series`` / ``date`` / ``node`` / ``channel``.
+
+        ``series`` is unstacked into the panel's dims columns (e.g. ``geo``); without dims
+        columns it is dropped (a single series).
+        """
+        base = {
+            "date": self.dates,
+            "node": list(self.nodes),
+            "channel": list(self.roles.channel_columns),
+            "source": list(self.nodes),
+            "target": list(self.nodes),
+        }
+        use = {d: base[d] for d in dims if d in base}
+        use.update(coords)
+        da = xr.DataArray(array, dims=tuple(dims), coords=use, name=name)
+        if "series" not in dims:
+            return da
+        if not self.roles.dims:
+            return da.isel(series=0, drop=True)
+        if isinstance(self.series, pd.MultiIndex):
+            mi = xr.Coordinates.from_pandas_multiindex(self.series, "series")
+            return da.assign_coords(mi).unstack("series")
+        return da.assign_coords(series=np.asarray(self.series)).rename(series=self.roles.dims[0])
+
+    def to_frame(self, values: np.ndarray | None = None) -> pd.DataFrame:
+        """Back to a pymc-marketing-shaped DataFrame in original units."""
+        vals = self.node_scaler.inverse(self.values if values is None else values)
+        ctrl = self.control_scaler.inverse(self.controls)
+        n_s, n_t = vals.shape[:2]
+        out = pd.DataFrame({self.roles.date_column: np.tile(self.dates.values, n_s)})
+        if self.roles.dims:
+            idx = self.series if isinstance(self.series, pd.MultiIndex) else None
+            for k, d in enumerate(self.roles.dims):
+                level = idx.get_level_values(k) if idx is not None else self.series
+                out[d] = np.repeat(np.asarray(level), n_t)
+        for k, c in enumerate(self.nodes):
+            out[c] = vals[..., k].reshape(-1)
+        for k, c in enumerate(self.roles.control_columns):
+            out[c] = ctrl[..., k].reshape(-1)
+        return out
+
+
+def forecast_origins(start: int, stop: int, horizon: int) -> np.ndarray:
+    """Origins ``t`` whose targets ``t+1..t+horizon`` all lie in ``[start, stop)``.
+
+    Examples
+    --------
+    >>> forecast_origins(10, 15, 2).tolist()
+    [9, 10, 11, 12]
+    """
+    first = max(start - 1, 0)
+    last = stop - horizon - 1
+    if last < first:
+        raise DataValidationError(
+            f"held-out window of {stop - start} dates is shorter than the horizon {horizon}; "
+            "use a larger val_fraction, a longer history or a shorter horizon"
+        )
+    return np.arange(first, last + 1)
