@@ -1,0 +1,461 @@
+"""The two-stage DICE trainer and the comparison arms (DESIGN.md sections 4 to 6).
+
+One optimisation loop serves both stages and every arm: mini-batches of series,
+teacher-forced one-step losses, gradient clipping, early stopping on the closed-loop
+validation MSE@h, a progress bar, and a clean Ctrl-C (the current stage stops and keeps its
+best weights so far).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import xarray as xr
+from tqdm.auto import tqdm
+
+from pymc_dice.config import ModelConfig, TrainerConfig
+from pymc_dice.data import Panel, forecast_origins
+from pymc_dice.graph import (
+    Selection,
+    candidate_mask,
+    graph_dataarray,
+    select_stability,
+    select_threshold,
+    select_topk,
+    select_validation,
+)
+from pymc_dice.nn.decoders import (
+    CausalMMMDecoder,
+    Decoder,
+    DenseDecoder,
+    GraphSafeDecoder,
+    RestrictedDecoder,
+    rollout,
+)
+from pymc_dice.nn.encoder import GlobalLogits, GraphEncoder, gumbel_sigmoid, kl_bernoulli
+
+logger = logging.getLogger("pymc_dice")
+
+DICE_ARMS = ("dice-hard", "dice-soft")
+FIXED_GRAPH_ARMS = ("nograph", "fullgraph", "oracle")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``"auto"`` picks CUDA when available, else the CPU.
+
+    Examples
+    --------
+    >>> resolve_device("cpu").type
+    'cpu'
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available; use 'auto' or 'cpu'")
+    return dev
+
+
+@dataclass
+class PanelTensors:
+    """Device tensors of a panel, built once and shared by every seed and arm."""
+
+    x: torch.Tensor  # [S, T, N]
+    c: torch.Tensor  # [S, T, C]
+    train_end: int
+    n_channels: int
+    candidates: torch.Tensor  # [N, N] bool
+    val_origins: torch.Tensor
+
+    @classmethod
+    def from_panel(cls, panel: Panel, horizon: int, device: torch.device) -> PanelTensors:
+        t_len = len(panel.dates)
+        origins = forecast_origins(panel.train_end, t_len, horizon)
+        cand = candidate_mask(panel.nodes, panel.roles.channel_columns, panel.roles.target_column)
+        return cls(
+            x=torch.as_tensor(panel.values, dtype=torch.float32, device=device),
+            c=torch.as_tensor(panel.controls, dtype=torch.float32, device=device),
+            train_end=panel.train_end,
+            n_channels=panel.n_channels,
+            candidates=torch.as_tensor(cand.values, device=device),
+            val_origins=torch.as_tensor(origins, device=device),
+        )
+
+    @property
+    def x_train(self) -> torch.Tensor:
+        return self.x[:, : self.train_end]
+
+    @property
+    def c_train(self) -> torch.Tensor:
+        return self.c[:, : self.train_end]
+
+
+@dataclass
+class TrainedArm:
+    """One trained arm for one seed: modules, graphs and training history."""
+
+    arm: str
+    seed: int
+    decoder: Decoder
+    candidates: np.ndarray
+    encoder: torch.nn.Module | None = None
+    restricted: RestrictedDecoder | None = None
+    edge_prob: np.ndarray | None = None  # [S, N, N] per training series
+    selection: Selection | None = None
+    fixed_graph: np.ndarray | None = None
+    history: dict = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def learned_graph(self) -> np.ndarray | None:
+        """Series-mean edge probabilities ``[N, N]`` (None for arms without an encoder)."""
+        return None if self.edge_prob is None else self.edge_prob.mean(0)
+
+    def graph_input(self) -> np.ndarray:
+        """The graph the decoder is deployed with: the selected support for DICE arms, the
+        learned probabilities for ``causalmmm``, the fixed graph otherwise."""
+        if self.selection is not None:
+            return self.selection.graph.values
+        if self.arm == "causalmmm":
+            return self.learned_graph
+        return self.fixed_graph
+
+
+def _masked_mse(pred: torch.Tensor, target: torch.Tensor, n_channels: int) -> torch.Tensor:
+    return ((pred[..., n_channels:] - target[..., n_channels:]) ** 2).mean()
+
+
+def rollout_errors(
+    decoder: Decoder,
+    data: PanelTensors,
+    graph: torch.Tensor,
+    horizon: int,
+    chunk: int = 256,
+) -> torch.Tensor:
+    """Squared closed-loop errors on non-channel nodes, ``[S, O, horizon, N - n_channels]``,
+    from every validation origin (no gradients; series in chunks to bound memory)."""
+    out = []
+    with torch.no_grad():
+        for start in range(0, data.x.shape[0], chunk):
+            sl = slice(start, start + chunk)
+            g = graph[sl] if graph.dim() == 3 else graph
+            pred = rollout(decoder, data.x[sl], data.c[sl], g, data.val_origins, horizon, data.n_channels)
+            idx = data.val_origins[:, None] + torch.arange(1, horizon + 1, device=data.x.device)
+            obs = data.x[sl][:, idx]
+            out.append((pred - obs)[..., data.n_channels :] ** 2)
+    return torch.cat(out, 0)
+
+
+def _optimise(
+    params: Sequence[torch.nn.Parameter],
+    batch_loss: Callable[[torch.Tensor], torch.Tensor],
+    validate: Callable[[], float],
+    modules: Sequence[torch.nn.Module],
+    n_series: int,
+    epochs: int,
+    cfg: TrainerConfig,
+    rng: np.random.Generator,
+    desc: str,
+    progressbar: bool,
+) -> dict:
+    """The one training loop: returns the history; restores the best weights."""
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    best, best_state, since_best = float("inf"), None, 0
+    history: dict = {"loss": [], "val_mse": [], "val_epoch": [], "interrupted": False}
+    bar = tqdm(range(epochs), desc=desc, disable=not progressbar, leave=False, dynamic_ncols=True)
+    try:
+        for epoch in bar:
+            for m in modules:
+                m.train()
+            perm = rng.permutation(n_series)
+            total = torch.zeros(())
+            for start in range(0, n_series, cfg.batch_size):
+                idx = torch.as_tensor(perm[start : start + cfg.batch_size])
+                loss = batch_loss(idx)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+                opt.step()
+                total = total + loss.detach().cpu() * len(idx)
+            history["loss"].append(float(total) / n_series)
+            if epoch % cfg.eval_every == 0 or epoch == epochs - 1:
+                for m in modules:
+                    m.eval()
+                val = validate()
+                history["val_mse"].append(val)
+                history["val_epoch"].append(epoch)
+                if val < best - 1e-7:
+                    best, since_best = val, 0
+                    best_state = [copy.deepcopy(m.state_dict()) for m in modules]
+                else:
+                    since_best += cfg.eval_every
+                bar.set_postfix(loss=f"{history['loss'][-1]:.4g}", val=f"{val:.4g}")
+                if since_best >= cfg.patience:
+                    break
+    except KeyboardInterrupt:
+        history["interrupted"] = True
+        logger.warning("%s interrupted: keeping the best weights so far", desc)
+    finally:
+        bar.close()
+    if best_state is not None:
+        for m, s in zip(modules, best_state, strict=True):
+            m.load_state_dict(s)
+    for m in modules:
+        m.eval()
+    history["best_val_mse"] = best
+    history["epochs_run"] = len(history["loss"])
+    return history
+
+
+def _make_encoder(mcfg: ModelConfig, n_nodes: int, candidates: torch.Tensor) -> torch.nn.Module:
+    if mcfg.encoder == "global":
+        return GlobalLogits(n_nodes, candidates)
+    return GraphEncoder(n_nodes, candidates, hidden=mcfg.encoder_hidden, max_lag=mcfg.max_lag)
+
+
+def _stage1(
+    data: PanelTensors, mcfg: ModelConfig, tcfg: TrainerConfig, rng, progressbar, series=None, desc=""
+):
+    """Train encoder + restricted decoder; return them and the history."""
+    n = data.x.shape[-1]
+    x_tr, c_tr = data.x_train, data.c_train
+    if series is not None:
+        x_tr, c_tr = x_tr[series], c_tr[series]
+    encoder = _make_encoder(mcfg, n, data.candidates).to(data.x.device)
+    restricted = RestrictedDecoder(n, data.c.shape[-1], mcfg.max_lag, mcfg.own_history).to(data.x.device)
+    hard = mcfg.arm == "dice-hard"
+
+    def batch_loss(idx):
+        logits = encoder(x_tr[idx])
+        graph = gumbel_sigmoid(logits, mcfg.tau, hard).masked_fill(~data.candidates, 0.0)
+        pred = restricted(x_tr[idx], c_tr[idx], graph)
+        mse = _masked_mse(pred, x_tr[idx, 1:], data.n_channels)
+        kl = kl_bernoulli(torch.sigmoid(logits), mcfg.prior_rate, data.candidates)
+        n_obs = (x_tr.shape[1] - 1) * (n - data.n_channels)
+        return mse + mcfg.kl_weight * kl / n_obs
+
+    def validate():
+        prob = edge_probabilities(encoder, data)
+        return float(rollout_errors(restricted, data, prob, tcfg.horizon).mean())
+
+    hist = _optimise(
+        [*encoder.parameters(), *restricted.parameters()],
+        batch_loss,
+        validate,
+        [encoder, restricted],
+        x_tr.shape[0],
+        tcfg.epochs_stage1,
+        tcfg,
+        rng,
+        desc or f"{mcfg.arm} stage 1",
+        progressbar,
+    )
+    return encoder, restricted, hist
+
+
+def edge_probabilities(encoder: torch.nn.Module, data: PanelTensors) -> torch.Tensor:
+    """Edge probabilities ``[S, N, N]`` from each series' training window (no gradients)."""
+    with torch.no_grad():
+        return torch.sigmoid(encoder(data.x_train)).masked_fill(~data.candidates, 0.0)
+
+
+def _select_support(
+    mcfg: ModelConfig,
+    tcfg: TrainerConfig,
+    data: PanelTensors,
+    nodes: Sequence[str],
+    prob: np.ndarray,
+    restricted: RestrictedDecoder,
+    seed: int,
+    progressbar: bool,
+) -> Selection:
+    prob_da = graph_dataarray(prob.mean(0), nodes, name="edge_probability")
+    cand = graph_dataarray(data.candidates.cpu().numpy(), nodes, name="candidate")
+    if mcfg.support == "threshold":
+        return select_threshold(prob_da, cand, mcfg.threshold)
+    if mcfg.support == "topk":
+        density = mcfg.density or mcfg.prior_rate
+        return select_topk(prob_da, cand, density)
+    if mcfg.support == "validation":
+
+        def errors(graph: np.ndarray) -> np.ndarray:
+            g = torch.as_tensor(graph, dtype=torch.float32, device=data.x.device)
+            err = rollout_errors(restricted, data, g, tcfg.horizon)
+            return err.mean((-1, -2)).reshape(-1).cpu().numpy()
+
+        return select_validation(prob_da, cand, errors)
+    # stability: refit stage 1 on bootstrap resamples of the series
+    samples = [prob.mean(0)]
+    n_series = data.x.shape[0]
+    for r in range(1, mcfg.stability_resamples):
+        rng = np.random.default_rng([seed, r])
+        torch.manual_seed(int(rng.integers(2**31)))
+        idx = torch.as_tensor(rng.integers(0, n_series, n_series), device=data.x.device)
+        enc, _, _ = _stage1(data, mcfg, tcfg, rng, progressbar, series=idx, desc=f"stability {r}")
+        samples.append(edge_probabilities(enc, data).mean(0).cpu().numpy())
+    stacked = graph_dataarray(np.stack(samples), nodes, name="edge_probability").rename(dim_0="resample")
+    return select_stability(stacked, cand, mcfg.threshold, mcfg.stability_frequency)
+
+
+def fit_arm(
+    panel: Panel,
+    model_config: ModelConfig | None = None,
+    trainer_config: TrainerConfig | None = None,
+    *,
+    seed: int = 0,
+    oracle: np.ndarray | xr.DataArray | None = None,
+    data: PanelTensors | None = None,
+    progressbar: bool | None = None,
+) -> TrainedArm:
+    """Train one arm (both DICE stages where the arm has them) for one seed.
+
+    Parameters
+    ----------
+    panel : Panel
+        Scaled panel; ``panel.train_end`` splits training from validation dates.
+    model_config, trainer_config : configs (defaults when None).
+    seed : int
+        Seeds torch and the batch order; CPU runs are reproducible.
+    oracle : array or DataArray, optional
+        The true ``[source, target]`` graph, required by the ``oracle`` arm.
+    data : PanelTensors, optional
+        Pre-built tensors (share them across seeds and arms).
+
+    Examples
+    --------
+    >>> from pymc_dice.simulate import sparse_target
+    >>> from pymc_dice.data import infer_roles
+    >>> sim = sparse_target(n_series=8, n_periods=40, seed=0)
+    >>> panel = Panel.from_frame(sim.df, infer_roles(sim.df), val_fraction=0.25)
+    >>> fit = fit_arm(panel, ModelConfig(arm="nograph"), TrainerConfig(epochs_stage2=2), progressbar=False)
+    >>> fit.graph_input().sum()
+    np.float64(0.0)
+    """
+    mcfg = model_config or ModelConfig()
+    tcfg = trainer_config or TrainerConfig()
+    progressbar = tcfg.progressbar if progressbar is None else progressbar
+    device = resolve_device(tcfg.device)
+    data = data or PanelTensors.from_panel(panel, tcfg.horizon, device)
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    nodes = list(panel.nodes)
+    n, n_ctrl = len(nodes), data.c.shape[-1]
+    cand_np = data.candidates.cpu().numpy()
+    start = time.perf_counter()
+    arm = mcfg.arm
+    result = TrainedArm(arm=arm, seed=seed, decoder=None, candidates=cand_np)  # type: ignore[arg-type]
+    x_tr, c_tr = data.x_train, data.c_train
+
+    if arm in DICE_ARMS:
+        encoder, restricted, hist1 = _stage1(data, mcfg, tcfg, rng, progressbar)
+        result.history["stage1"] = hist1
+        prob = edge_probabilities(encoder, data)
+        result.encoder, result.restricted = encoder, restricted
+        result.edge_prob = prob.cpu().numpy()
+        result.selection = _select_support(
+            mcfg, tcfg, data, nodes, result.edge_prob, restricted, seed, progressbar
+        )
+        for p in encoder.parameters():  # stage 2: frozen encoder
+            p.requires_grad_(False)
+        encoder.eval()
+        logits_all = encoder(x_tr).detach()
+        deploy = torch.as_tensor(result.selection.graph.values, dtype=torch.float32, device=device)
+        decoder: Decoder = GraphSafeDecoder(n, n_ctrl, mcfg.hidden_size).to(device)
+        hard = arm == "dice-hard"
+
+        def batch_loss(idx):
+            with torch.no_grad():
+                graph = gumbel_sigmoid(logits_all[idx], mcfg.tau, hard).masked_fill(~data.candidates, 0.0)
+            return _masked_mse(decoder(x_tr[idx], c_tr[idx], graph), x_tr[idx, 1:], data.n_channels)
+
+        def validate():
+            return float(rollout_errors(decoder, data, deploy, tcfg.horizon).mean())
+
+    elif arm == "causalmmm":
+        encoder = _make_encoder(mcfg, n, data.candidates).to(device)
+        decoder = CausalMMMDecoder(n, n_ctrl, mcfg.hidden_size).to(device)
+        result.encoder = encoder
+        n_obs = (x_tr.shape[1] - 1) * (n - data.n_channels)
+
+        def batch_loss(idx):
+            logits = encoder(x_tr[idx])
+            graph = gumbel_sigmoid(logits, 0.5, hard=False).masked_fill(~data.candidates, 0.0)
+            pred = decoder(x_tr[idx], c_tr[idx], graph)
+            log_var = decoder.log_var[data.n_channels :]
+            err = (pred - x_tr[idx, 1:])[..., data.n_channels :]
+            nll = 0.5 * (log_var + err**2 * torch.exp(-log_var)).mean()
+            kl = kl_bernoulli(torch.sigmoid(logits), mcfg.prior_rate, data.candidates)
+            return nll + mcfg.causalmmm_kl_weight * kl / n_obs
+
+        def validate():
+            prob = edge_probabilities(encoder, data)
+            return float(rollout_errors(decoder, data, prob, tcfg.horizon).mean())
+
+    else:
+        if arm == "dense":
+            decoder = DenseDecoder(n, n_ctrl, 2 * mcfg.hidden_size).to(device)
+            fixed = np.zeros((n, n))
+        elif arm == "nograph":
+            fixed = np.zeros((n, n))
+        elif arm == "fullgraph":
+            fixed = cand_np.astype(float)
+        else:
+            if oracle is None:
+                raise ValueError("the 'oracle' arm needs the true graph: pass oracle=truth['graph']")
+            fixed = np.asarray(
+                oracle.transpose(..., "source", "target").values if isinstance(oracle, xr.DataArray) else oracle,
+                dtype=float,
+            )
+            if fixed.shape != (n, n):
+                raise ValueError(f"oracle graph has shape {fixed.shape}, expected {(n, n)} over {nodes}")
+        if arm != "dense":
+            decoder = GraphSafeDecoder(n, n_ctrl, mcfg.hidden_size).to(device)
+        result.fixed_graph = fixed
+        graph_t = torch.as_tensor(fixed, dtype=torch.float32, device=device)
+
+        def batch_loss(idx):
+            return _masked_mse(decoder(x_tr[idx], c_tr[idx], graph_t), x_tr[idx, 1:], data.n_channels)
+
+        def validate():
+            return float(rollout_errors(decoder, data, graph_t, tcfg.horizon).mean())
+
+    trainable = [p for p in decoder.parameters()]
+    if arm == "causalmmm":
+        trainable += list(result.encoder.parameters())
+    modules = [decoder] + ([result.encoder] if arm == "causalmmm" else [])
+    label = f"{arm} stage 2" if arm in DICE_ARMS else arm
+    hist = _optimise(
+        trainable, batch_loss, validate, modules, x_tr.shape[0], tcfg.epochs_stage2, tcfg, rng, label, progressbar
+    )
+    result.history["stage2"] = hist
+    result.decoder = decoder
+    if arm == "causalmmm":
+        result.edge_prob = edge_probabilities(result.encoder, data).cpu().numpy()
+    result.interrupted = any(h.get("interrupted", False) for h in result.history.values())
+    result.fit_seconds = time.perf_counter() - start
+    return result
+
+
+def fit_ensemble(
+    panel: Panel,
+    model_config: ModelConfig | None = None,
+    trainer_config: TrainerConfig | None = None,
+    *,
+    seeds: Sequence[int] = (0,),
+    oracle=None,
+    progressbar: bool | None = None,
+) -> list[TrainedArm]:
+    """Train one arm for several seeds on tensors built once (the ``chain`` dim of results)."""
+    tcfg = trainer_config or TrainerConfig()
+    data = PanelTensors.from_panel(panel, tcfg.horizon, resolve_device(tcfg.device))
+    return [
+        fit_arm(panel, model_config, tcfg, seed=s, oracle=oracle, data=data, progressbar=progressbar)
+        for s in seeds
+    ]
