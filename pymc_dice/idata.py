@@ -1,0 +1,463 @@
+"""Results of a fitted neural MMM as an ``xarray.DataTree`` laid out like pymc-marketing's.
+
+The tree passes ``MMMIdataSchema`` validation and is read unchanged by ``MMMIDataWrapper``,
+``MMMSummaryFactory``, ``MMMPlotSuite`` and ArviZ (DESIGN.md section 10). Seeds of an
+ensemble are ``chain``, stochastic graph samples are ``draw``.
+
+Layout (``*dims`` are the custom dims, e.g. ``geo``; none for a single series):
+
+- ``posterior``: ``channel_contribution`` (chain, draw, date, *dims, channel) and ``mu``
+  (chain, draw, date, *dims), both float64 in scaled target units;
+  ``channel_contribution_original_scale`` (its product with ``target_scale``, which
+  ``MMMPlotSuite.channel_contribution_share_hdi`` and ``saturation_scatterplot`` require, as
+  ``MMM.add_original_scale_contribution_variable`` would add it); ``edge_probability``
+  (chain, draw, source, target). A per-seed edge probability is repeated over ``draw``:
+  a ``(chain, source, target)`` variable in ``posterior`` makes ``arviz.summary`` of the
+  group raise, and a length-1 ``draw`` cannot sit next to the other variables' draws.
+- ``posterior_predictive``: ``y`` (chain, draw, date, *dims), scaled.
+- ``constant_data``: ``channel_data`` (date, *dims, channel) and ``target_data``
+  (date, *dims) in original units, ``channel_scale`` (channel), ``target_scale`` (0-d),
+  and ``control_data`` (date, *dims, control), named as a fitted MMM stores it (the schema's
+  optional ``control_data_`` is read by nothing). Nothing with another dim may go here:
+  ``MMMIDataWrapper.custom_dims`` takes every dim of this group but date, channel and
+  control for a custom dim.
+- ``observed_data``: ``y`` (date, *dims) = target_data / target_scale, scaled, as pymc stores
+  the observed likelihood data.
+- ``fit_data``: the training frame, one variable per column on (date_column, *dims), as
+  ``MMM.create_fit_data`` stores it.
+- ``dice``: the diagnostics Dataset, as given.
+- ``date`` is datetime64[ns] everywhere, so netCDF round trips are exact.
+- root ``attrs``: ``link="identity"`` (read by the wrapper), ``dims``, ``date_column``,
+  ``channel_columns``, ``target_column``, ``nodes`` (JSON strings, as pymc-marketing
+  writes them), then the caller's ``attrs``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = ["build_idata", "contributions_over_time", "roas", "validate_idata"]
+
+SAMPLE_DIMS = ("chain", "draw")
+# Dims of constant_data that MMMIDataWrapper.custom_dims does not count as custom dims.
+_STANDARD_DIMS = {"date", "channel", "control", "fourier_mode", "chain", "draw"}
+
+
+def _coord(values) -> np.ndarray:
+    """Coordinate array; object arrays of strings become fixed-width strings."""
+    arr = np.asarray(values)
+    if arr.dtype == object and all(isinstance(v, str) for v in arr.ravel()):
+        arr = arr.astype(str)
+    return arr
+
+
+def _as_float(name: str, values, shape: tuple[int, ...], labels: Sequence[str]) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != shape:
+        raise ValueError(
+            f"{name} has shape {arr.shape}, expected {shape} for dims ({', '.join(labels)})"
+        )
+    return arr
+
+
+def _attr_value(key: str, value):
+    """netCDF-safe attribute: strings and numbers as they are, anything else as JSON."""
+    if isinstance(value, str | int | float | np.integer | np.floating) and not isinstance(
+        value, bool
+    ):
+        return value
+    try:
+        return json.dumps(value)
+    except TypeError as err:
+        raise TypeError(
+            f"attrs[{key!r}] of type {type(value).__name__} is not JSON-serialisable; "
+            "pass a string or a number"
+        ) from err
+
+
+def _group_attrs(sample_dims: bool) -> dict:
+    attrs = {
+        "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
+        "creation_library": "pymc-dice",
+        "inference_library": "pymc_dice",
+    }
+    if sample_dims:
+        attrs["sample_dims"] = list(SAMPLE_DIMS)
+    return attrs
+
+
+def _fit_dataset(
+    frame: pd.DataFrame, date_column: str | None, dims: Sequence[str]
+) -> tuple[xr.Dataset, str]:
+    """The training frame as ``MMM.create_fit_data`` stores it, and its date column."""
+    df = frame.copy()
+    if date_column is None:
+        if "date" in df.columns:
+            date_column = "date"
+        else:
+            datelike = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+            if len(datelike) != 1 and isinstance(df.index, pd.DatetimeIndex):
+                df = df.reset_index(names=df.index.name or "date")
+                datelike = [df.columns[0]]
+            if len(datelike) != 1:
+                raise ValueError(
+                    f"fit_data has {len(datelike)} datetime columns {datelike}; "
+                    "pass date_column='...'"
+                )
+            date_column = datelike[0]
+    if date_column not in df.columns and df.index.name == date_column:
+        df = df.reset_index()
+    if date_column not in df.columns:
+        raise ValueError(f"fit_data has no date column {date_column!r}")
+    df[date_column] = pd.to_datetime(df[date_column]).dt.as_unit("ns")
+    keys = [date_column, *(d for d in dims if d in df.columns)]
+    return df.sort_values(keys).set_index(keys).to_xarray(), date_column
+
+
+def build_idata(
+    *,
+    dates: pd.DatetimeIndex,
+    dims: Mapping[str, Sequence],
+    channels: Sequence[str],
+    nodes: Sequence[str],
+    channel_contribution: np.ndarray,
+    y_pred: np.ndarray,
+    edge_probability: np.ndarray | None,
+    channel_data: np.ndarray,
+    target_data: np.ndarray,
+    channel_scale: np.ndarray,
+    target_scale: float,
+    control_data: np.ndarray | None = None,
+    control_names: Sequence[str] | None = None,
+    fit_data: pd.DataFrame | None = None,
+    dice: xr.Dataset | None = None,
+    attrs: Mapping | None = None,
+    date_column: str | None = None,
+) -> xr.DataTree:
+    """Assemble the results ``DataTree`` (layout in the module docstring).
+
+    Parameters
+    ----------
+    dates : pd.DatetimeIndex
+        The ``T`` dates.
+    dims : dict of str to array
+        Custom dims and their coordinates, in order (e.g. ``{"geo": ["a", "b"]}``); may be empty.
+    channels : list of str
+        The ``C`` channel names.
+    nodes : list of str
+        Graph nodes (channels, mediators, target): the ``source`` and ``target`` coords.
+    channel_contribution : array, shape (chain, draw, T, *dims, C)
+        Contributions in scaled target units (original units / ``target_scale``).
+    y_pred : array, shape (chain, draw, T, *dims)
+        Predictions in scaled target units: ``posterior_predictive.y`` and ``posterior.mu``.
+    edge_probability : array, shape (chain, N, N) or (chain, draw, N, N), or None
+        Edge probabilities source -> target; a per-chain array is repeated over ``draw``.
+    channel_data : array, shape (T, *dims, C)
+        Channel spend in original units.
+    target_data : array, shape (T, *dims)
+        Target in original units.
+    channel_scale : array, shape (C,)
+        Max-abs channel scales.
+    target_scale : float
+        Target scale (original units = scaled units * ``target_scale``).
+    control_data : array, shape (T, *dims, K), optional
+        Controls in original units; ``control_names`` gives the ``control`` coords.
+    control_names : list of str, optional
+        Names of the ``K`` controls.
+    fit_data : pd.DataFrame, optional
+        The training frame as given (long format: date column, dims columns, values).
+    dice : xr.Dataset, optional
+        Diagnostics (cig, ar_cig, graph_swap, verdict, metrics), stored as the ``dice`` group.
+    attrs : dict, optional
+        Root attributes (model id, config, ...); non-string, non-number values are stored as JSON.
+    date_column : str, optional
+        Date column of ``fit_data``; inferred ("date", else its one datetime column) if None.
+
+    Returns
+    -------
+    xr.DataTree
+        Groups ``posterior``, ``posterior_predictive``, ``constant_data``, ``observed_data``
+        and, when given, ``fit_data`` and ``dice``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> tree = build_idata(
+    ...     dates=pd.date_range("2024-01-01", periods=2, freq="W-MON"), dims={},
+    ...     channels=["tv"], nodes=["tv", "y"],
+    ...     channel_contribution=np.full((1, 1, 2, 1), 0.1), y_pred=np.full((1, 1, 2), 0.5),
+    ...     edge_probability=np.array([[[0.0, 0.9], [0.0, 0.0]]]),
+    ...     channel_data=np.array([[10.0], [20.0]]), target_data=np.array([40.0, 60.0]),
+    ...     channel_scale=np.array([20.0]), target_scale=100.0)
+    >>> sorted(tree.children)
+    ['constant_data', 'observed_data', 'posterior', 'posterior_predictive']
+    >>> tree.posterior["edge_probability"].dims
+    ('chain', 'draw', 'source', 'target')
+    >>> tree.observed_data["y"].values.tolist()
+    [0.4, 0.6]
+    """
+    dates = pd.DatetimeIndex(dates).as_unit("ns")  # netCDF's unit: round trips stay exact
+    dim_names = list(dims)
+    dim_coords = {d: _coord(v) for d, v in dims.items()}
+    channels = [str(c) for c in channels]
+    nodes = [str(n) for n in nodes]
+    n_t, n_c = len(dates), len(channels)
+    dim_shape = tuple(len(v) for v in dim_coords.values())
+
+    cc = np.asarray(channel_contribution, dtype=np.float64)
+    if cc.ndim < 2:
+        raise ValueError(f"channel_contribution has {cc.ndim} dims; expected (chain, draw, ...)")
+    n_chain, n_draw = cc.shape[:2]
+    sample_shape = (n_chain, n_draw)
+    data_dims = ("date", *dim_names)
+    cc = _as_float(
+        "channel_contribution",
+        cc,
+        (*sample_shape, n_t, *dim_shape, n_c),
+        (*SAMPLE_DIMS, *data_dims, "channel"),
+    )
+    yp = _as_float("y_pred", y_pred, (*sample_shape, n_t, *dim_shape), (*SAMPLE_DIMS, *data_dims))
+    x = _as_float("channel_data", channel_data, (n_t, *dim_shape, n_c), (*data_dims, "channel"))
+    y = _as_float("target_data", target_data, (n_t, *dim_shape), data_dims)
+    ch_scale = _as_float("channel_scale", channel_scale, (n_c,), ("channel",))
+    t_scale = float(target_scale)
+    if not np.isfinite(t_scale) or t_scale == 0:
+        raise ValueError(f"target_scale must be finite and non-zero, got {target_scale}")
+
+    coords = {"date": dates, **dim_coords, "channel": np.array(channels)}
+    sample_coords = {"chain": np.arange(n_chain), "draw": np.arange(n_draw)}
+    sample_dims = (*SAMPLE_DIMS, *data_dims)
+
+    posterior = {
+        "channel_contribution": ((*sample_dims, "channel"), cc),
+        "channel_contribution_original_scale": ((*sample_dims, "channel"), cc * t_scale),
+        "mu": (sample_dims, yp.copy()),
+    }
+    post_coords = {**sample_coords, **coords}
+    if edge_probability is not None:
+        ep = np.asarray(edge_probability, dtype=np.float64)
+        n_n = len(nodes)
+        if ep.shape == (n_chain, n_n, n_n):
+            ep = np.repeat(ep[:, None], n_draw, axis=1)
+        _as_float(
+            "edge_probability",
+            ep,
+            (n_chain, n_draw, n_n, n_n),
+            ("chain", "[draw]", "source", "target"),
+        )
+        posterior["edge_probability"] = ((*SAMPLE_DIMS, "source", "target"), ep)
+        post_coords |= {"source": np.array(nodes), "target": np.array(nodes)}
+
+    constant = {
+        "channel_data": ((*data_dims, "channel"), x),
+        "target_data": (data_dims, y),
+        "channel_scale": (("channel",), ch_scale),
+        "target_scale": ((), np.float64(t_scale)),
+    }
+    const_coords = dict(coords)
+    if control_data is not None:
+        if control_names is None:
+            raise ValueError("control_data needs control_names")
+        names = [str(c) for c in control_names]
+        ctrl = _as_float(
+            "control_data", control_data, (n_t, *dim_shape, len(names)), (*data_dims, "control")
+        )
+        constant["control_data"] = ((*data_dims, "control"), ctrl)
+        const_coords["control"] = np.array(names)
+
+    data_coords = {"date": dates, **dim_coords}
+    groups: dict[str, xr.Dataset] = {
+        "posterior": xr.Dataset(posterior, coords=post_coords, attrs=_group_attrs(True)),
+        "posterior_predictive": xr.Dataset(
+            {"y": (sample_dims, yp)},
+            coords={**sample_coords, **data_coords},
+            attrs=_group_attrs(True),
+        ),
+        "constant_data": xr.Dataset(constant, coords=const_coords, attrs=_group_attrs(False)),
+        "observed_data": xr.Dataset(
+            {"y": (data_dims, y / t_scale)}, coords=data_coords, attrs=_group_attrs(False)
+        ),
+    }
+    if fit_data is not None:
+        groups["fit_data"], date_column = _fit_dataset(fit_data, date_column, dim_names)
+    if dice is not None:
+        if not isinstance(dice, xr.Dataset):
+            raise TypeError(f"dice must be an xr.Dataset, got {type(dice).__name__}")
+        groups["dice"] = dice
+
+    tree = xr.DataTree.from_dict({f"/{k}": v for k, v in groups.items()})
+    root = {
+        "model_type": "DiceMMM",
+        "link": "identity",
+        "dims": dim_names,
+        "date_column": date_column or "date",
+        "channel_columns": channels,
+        "target_column": nodes[-1] if nodes else "y",
+        "nodes": nodes,
+        "control_columns": [str(c) for c in control_names or []],
+    }
+    root.update(attrs or {})
+    tree.attrs = {str(k): _attr_value(str(k), v) for k, v in root.items()}
+    return tree
+
+
+def _custom_dims(idata: xr.DataTree) -> tuple[str, ...]:
+    """Custom dims as ``MMMIDataWrapper.custom_dims`` finds them, in ``channel_data`` order."""
+    const = idata["constant_data"].dataset
+    found = [
+        d
+        for d in const.dims
+        if d not in _STANDARD_DIMS and not (str(d).startswith("target_scale_dim_"))
+    ]
+    if "channel_data" in const:
+        order = list(const["channel_data"].dims)
+        found.sort(key=lambda d: order.index(d) if d in order else len(order))
+    return tuple(str(d) for d in found)
+
+
+def validate_idata(idata: xr.DataTree) -> list[str]:
+    """Check ``idata`` against pymc-marketing's ``MMMIdataSchema``.
+
+    Custom dims are read from ``constant_data`` as ``MMMIDataWrapper.custom_dims`` does;
+    control contributions are required only if ``posterior`` holds ``control_contribution``
+    (a DiceMMM has controls as inputs but no per-control contribution).
+
+    Parameters
+    ----------
+    idata : xr.DataTree
+        A tree from :func:`build_idata` (or a fitted pymc-marketing MMM).
+
+    Returns
+    -------
+    list of str
+        The schema's errors; empty when the tree is valid.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> tree = build_idata(
+    ...     dates=pd.date_range("2024-01-01", periods=2, freq="W-MON"), dims={},
+    ...     channels=["tv"], nodes=["tv", "y"],
+    ...     channel_contribution=np.zeros((1, 1, 2, 1)), y_pred=np.zeros((1, 1, 2)),
+    ...     edge_probability=None, channel_data=np.ones((2, 1)), target_data=np.ones(2),
+    ...     channel_scale=np.ones(1), target_scale=1.0)
+    >>> validate_idata(tree)
+    []
+    >>> del tree["constant_data"]
+    >>> validate_idata(tree)
+    ["Required group 'constant_data' not found in DataTree"]
+    """
+    from pymc_marketing.data.idata.schema import MMMIdataSchema
+
+    if "constant_data" not in idata.children:
+        custom: tuple[str, ...] = ()
+    else:
+        custom = _custom_dims(idata)
+    has_controls = "posterior" in idata.children and "control_contribution" in idata.posterior
+    schema = MMMIdataSchema.from_model_config(custom_dims=custom, has_controls=has_controls)
+    return schema.validate(idata)
+
+
+def _original_contribution(idata: xr.DataTree) -> xr.DataArray:
+    post = idata.posterior
+    if "channel_contribution_original_scale" in post:
+        return post["channel_contribution_original_scale"]
+    scale = idata.constant_data["target_scale"]
+    synthetic = [d for d in scale.dims if str(d).startswith("target_scale_dim_")]
+    if synthetic:
+        scale = scale.squeeze(synthetic, drop=True)
+    return post["channel_contribution"] * scale
+
+
+def contributions_over_time(idata: xr.DataTree, original_units: bool = True) -> pd.DataFrame:
+    """Posterior-mean channel contributions per date (and custom dims).
+
+    The identity-link case of pymc-marketing's ``MMM.compute_mean_contributions_over_time``
+    for the channels: the mean over (chain, draw) of ``channel_contribution`` times
+    ``target_scale``. ``.reset_index()`` gives pymc-marketing's flat layout.
+
+    Parameters
+    ----------
+    idata : xr.DataTree
+        A tree from :func:`build_idata`.
+    original_units : bool, default True
+        Multiply by ``target_scale``; if False, scaled units.
+
+    Returns
+    -------
+    pd.DataFrame
+        One column per channel; index ``date`` or a MultiIndex (date, *dims).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> tree = build_idata(
+    ...     dates=pd.date_range("2024-01-01", periods=2, freq="W-MON"), dims={},
+    ...     channels=["tv"], nodes=["tv", "y"],
+    ...     channel_contribution=np.array([[[[0.1], [0.2]], [[0.3], [0.4]]]]),
+    ...     y_pred=np.zeros((1, 2, 2)), edge_probability=None,
+    ...     channel_data=np.ones((2, 1)), target_data=np.ones(2),
+    ...     channel_scale=np.ones(1), target_scale=10.0)
+    >>> df = contributions_over_time(tree)
+    >>> df.index.name, list(df.columns), df["tv"].round(6).tolist()
+    ('date', ['tv'], [2.0, 3.0])
+    """
+    da = (
+        _original_contribution(idata) if original_units else idata.posterior["channel_contribution"]
+    )
+    mean = da.mean(SAMPLE_DIMS)
+    index_dims = [d for d in mean.dims if d != "channel"]
+    df = mean.transpose(*index_dims, "channel").to_series().unstack("channel")
+    df = df[[c for c in mean["channel"].values]]
+    df.columns.name = None
+    return df
+
+
+def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
+    """Return on ad spend per chain and channel: total contribution / total spend.
+
+    Totals run over all dates (and custom dims unless ``by_dims``); the contribution is in
+    original units and averaged over ``draw``. Spend is ``constant_data.channel_spend`` if
+    present, else ``channel_data`` (as ``MMMIDataWrapper.get_channel_spend``). Zero spend
+    gives NaN. With ``by_dims=True`` this equals pymc-marketing's
+    ``MMMSummaryFactory.roas(frequency="all_time")`` averaged over chains.
+
+    Parameters
+    ----------
+    idata : xr.DataTree
+        A tree from :func:`build_idata`.
+    by_dims : bool, default False
+        Keep the custom dims instead of summing over them.
+
+    Returns
+    -------
+    xr.DataArray
+        Dims (chain, channel), or (chain, *dims, channel) with ``by_dims``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> tree = build_idata(
+    ...     dates=pd.date_range("2024-01-01", periods=2, freq="W-MON"), dims={},
+    ...     channels=["tv"], nodes=["tv", "y"],
+    ...     channel_contribution=np.full((1, 1, 2, 1), 0.1), y_pred=np.zeros((1, 1, 2)),
+    ...     edge_probability=None, channel_data=np.array([[10.0], [30.0]]),
+    ...     target_data=np.ones(2), channel_scale=np.ones(1), target_scale=100.0)
+    >>> roas(tree).values.tolist()  # (10 + 10) / (10 + 30)
+    [[0.5]]
+    """
+    const = idata.constant_data
+    spend = const["channel_spend"] if "channel_spend" in const else const["channel_data"]
+    contrib = _original_contribution(idata)
+    keep = {"chain", "channel"} | (set(_custom_dims(idata)) if by_dims else set())
+    total = contrib.sum([d for d in contrib.dims if d not in keep | {"draw"}]).mean("draw")
+    spent = spend.sum([d for d in spend.dims if d not in keep])
+    out = total / spent.where(spent != 0)
+    order = ["chain", *(d for d in out.dims if d not in ("chain", "channel")), "channel"]
+    return out.transpose(*order).rename("roas")
