@@ -60,6 +60,9 @@ class ModelConfig(StrictConfig):
     hidden_size: int = Field(32, ge=2, le=1024, description="latent state size per node")
     max_lag: int = Field(4, ge=1, le=52, description="lags 1..L seen by the restricted decoder")
     own_history: bool = Field(True, description="let each node use a weak term of its own past")
+    own_history_max: float = Field(
+        0.3, ge=0, le=1, description="upper bound of the stage-1 own-history coefficient"
+    )
     encoder: Literal["amortized", "global"] = Field(
         "amortized", description="per-series NRI-style edge logits, or one global logit matrix"
     )

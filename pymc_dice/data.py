@@ -361,7 +361,7 @@ class Panel:
     --------
     >>> from pymc_dice.simulate import sparse_target
     >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
-    >>> p = Panel.from_frame(sim.df, infer_roles(sim.df))
+    >>> p = Panel.from_frame(sim.df, Roles(**sim.roles))
     >>> p.values.shape
     (4, 30, 8)
     """

@@ -229,7 +229,9 @@ def _stage1(
     if series is not None:
         x_tr, c_tr = x_tr[series], c_tr[series]
     encoder = _make_encoder(mcfg, n, data.candidates).to(data.x.device)
-    restricted = RestrictedDecoder(n, data.c.shape[-1], mcfg.max_lag, mcfg.own_history).to(data.x.device)
+    restricted = RestrictedDecoder(
+        n, data.c.shape[-1], mcfg.max_lag, mcfg.own_history, mcfg.own_history_max
+    ).to(data.x.device)
     hard = mcfg.arm == "dice-hard"
 
     def batch_loss(idx):
@@ -239,7 +241,9 @@ def _stage1(
         mse = _masked_mse(pred, x_tr[idx, 1:], data.n_channels)
         kl = kl_bernoulli(torch.sigmoid(logits), mcfg.prior_rate, data.candidates)
         n_obs = (x_tr.shape[1] - 1) * (n - data.n_channels)
-        return mse + mcfg.kl_weight * kl / n_obs
+        # ELBO per observation with a plug-in Gaussian variance (sigma^2 = current MSE):
+        # NLL / n_obs = MSE / (2 sigma^2), so the KL enters with weight 2 sigma^2 / n_obs.
+        return mse + mcfg.kl_weight * 2 * mse.detach() * kl / n_obs
 
     def validate():
         prob = edge_probabilities(encoder, data)
@@ -331,9 +335,9 @@ def fit_arm(
     Examples
     --------
     >>> from pymc_dice.simulate import sparse_target
-    >>> from pymc_dice.data import infer_roles
+    >>> from pymc_dice.data import Roles
     >>> sim = sparse_target(n_series=8, n_periods=40, seed=0)
-    >>> panel = Panel.from_frame(sim.df, infer_roles(sim.df), val_fraction=0.25)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
     >>> fit = fit_arm(panel, ModelConfig(arm="nograph"), TrainerConfig(epochs_stage2=2), progressbar=False)
     >>> fit.graph_input().sum()
     np.float64(0.0)
