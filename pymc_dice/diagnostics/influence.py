@@ -1,0 +1,750 @@
+"""Counterfactual influence graphs: CIG and AR-CIG (DESIGN.md section 7).
+
+For a source node ``j`` and a forecast origin ``t`` the input ``x_j(t)`` is pulsed and the
+change of the model's predictions is read:
+
+- ``CIG[j, i]`` = mean over series and origins of ``|d xhat_i(t+1) / d x_j(t)|``, the
+  one-step (teacher-forced) sensitivity;
+- ``AR-CIG[j, i]`` = mean over series and origins of ``sum_{k=1..H} |d xhat_i(t+k) / d x_j(t)|``
+  along the closed-loop rollout from ``t``: channels are exogenous and fed their *observed*
+  values (a pulse on a channel at ``t`` does not change its future spend), mediators and the
+  target are fed back from the model's own predictions. With ``H = 1`` AR-CIG equals CIG.
+
+``xhat_i`` is the model's prediction of node ``i`` for every node, channels included (a
+channel's prediction is never fed back, and channels are never candidate targets, so those
+columns do not enter any graph score). The state at origin ``t`` summarises ``x[:, :t]`` and
+is not changed by the pulse. Origins default to the held-out validation windows:
+``forecast_origins(train_end, T, H)``, the origins whose ``H`` targets all lie in validation
+dates (``PanelTensors.val_origins`` when ``H`` is the trainer's horizon); CIG uses the same
+origins so the two are comparable.
+
+Two computations give the same numbers:
+
+- :func:`cig` / :func:`ar_cig` (torch models): exact derivatives by forward-mode autograd
+  (``torch.func.jvp`` vmapped over the ``N`` one-hot source tangents), batched over series x
+  origins from the states of ONE teacher-forced pass. The only Python loops are over series
+  chunks (memory) and the ``H`` rollout steps.
+- :func:`cig_finite_difference` (any black box, e.g. a pymc-marketing MMM): central or
+  forward differences of a numpy ``predict``, with the perturbed copies stacked on the batch
+  axis. :func:`decoder_predictor` wraps a torch decoder as such a black box.
+
+:func:`cig_naive` / :func:`ar_cig_naive` perturb one (series, origin, source) at a time and
+exist only as a reference for tests and the benchmark.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+from torch.func import jvp, vmap
+
+from pymc_dice.data import Panel, forecast_origins
+from pymc_dice.nn.decoders import Decoder
+from pymc_dice.train import PanelTensors, TrainedArm
+
+__all__ = [
+    "ar_cig",
+    "ar_cig_naive",
+    "cig",
+    "cig_finite_difference",
+    "cig_naive",
+    "decoder_predictor",
+    "influence",
+    "influence_origins",
+]
+
+#: elements of the tangent states held at once by the autograd path (measured on CPU: larger
+#: batches are memory-bound and slower); sets the default series chunk
+_TANGENT_BUDGET = 2**20
+
+
+# --------------------------------------------------------------------------------------------
+# input handling
+# --------------------------------------------------------------------------------------------
+
+
+def _param_like(decoder: Decoder) -> tuple[torch.device, torch.dtype]:
+    p = next(decoder.parameters(), None)
+    return (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.get_default_dtype())
+
+
+def _graph_values(graph: Any) -> Any:
+    if isinstance(graph, xr.DataArray):
+        return graph.transpose(..., "source", "target").values
+    return graph
+
+
+def _tensors(decoder: Decoder, x, c, graph):
+    device, dtype = _param_like(decoder)
+    x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=dtype, device=device)
+    if x.dim() != 3:
+        raise ValueError(f"x must be [series, time, node], got shape {tuple(x.shape)}")
+    s, t_len, n = x.shape
+    if c is None:
+        c = x.new_zeros(s, t_len, decoder.n_controls)
+    c = torch.as_tensor(c, dtype=dtype, device=device)
+    if c.shape[:2] != (s, t_len):
+        raise ValueError(f"c has shape {tuple(c.shape)} but x has {tuple(x.shape)}: need [S, T, C]")
+    graph = _graph_values(graph)
+    graph = torch.as_tensor(graph, dtype=dtype, device=device)
+    if graph.shape[-2:] != (n, n) or graph.dim() not in (2, 3) or (graph.dim() == 3 and len(graph) != s):
+        raise ValueError(
+            f"graph has shape {tuple(graph.shape)}; expected [N, N] or [S, N, N] with N={n}, S={s} "
+            "in [source, target] layout"
+        )
+    return x, c, graph
+
+
+def _origins(origins, t_len: int, reach: int) -> np.ndarray:
+    """Validate origins: each needs ``reach`` dates after it."""
+    o = np.asarray(origins.cpu() if torch.is_tensor(origins) else origins, dtype=np.int64).reshape(-1)
+    if o.size == 0:
+        raise ValueError("origins is empty: pass at least one forecast origin")
+    bad = o[(o < 0) | (o + reach > t_len - 1)]
+    if bad.size:
+        raise ValueError(
+            f"origins {bad[:5].tolist()} leave fewer than {reach} dates after them in a window of "
+            f"{t_len} dates; use origins in [0, {t_len - 1 - reach}] (see influence_origins)"
+        )
+    return o
+
+
+def influence_origins(data: Panel | PanelTensors, horizon: int = 7) -> np.ndarray:
+    """Default forecast origins of the influence diagnostics: the held-out windows.
+
+    ``forecast_origins(train_end, T, horizon)``: every origin whose ``horizon`` targets lie
+    in the validation dates (equal to ``PanelTensors.val_origins`` when ``horizon`` is the
+    trainer's horizon).
+
+    Examples
+    --------
+    >>> import types
+    >>> data = types.SimpleNamespace(train_end=10, x=np.zeros((1, 15, 2)))
+    >>> influence_origins(data, horizon=2).tolist()
+    [9, 10, 11, 12]
+    """
+    t_len = len(data.dates) if isinstance(data, Panel) else int(data.x.shape[1])
+    return forecast_origins(int(data.train_end), t_len, int(horizon))
+
+
+# --------------------------------------------------------------------------------------------
+# exact autograd path
+# --------------------------------------------------------------------------------------------
+
+
+def _default_chunk(decoder: Decoder, x: torch.Tensor, n_origins: int) -> int:
+    state = decoder.init_state(1, x[:1])
+    per_series = n_origins * x.shape[-1] * (state.numel() + x.shape[-1])
+    return max(1, _TANGENT_BUDGET // max(per_series, 1))
+
+
+def _influence(
+    decoder: Decoder,
+    x,
+    c,
+    graph,
+    origins,
+    n_channels: int,
+    horizon: int,
+    chunk_size: int | None,
+) -> torch.Tensor:
+    """Per-series influence ``[S, source, target]``: sum over ``k = 1..horizon`` of
+    ``|d xhat(t+k) / d x_j(t)|`` along the closed loop, averaged over origins."""
+    x, c, graph = _tensors(decoder, x, c, graph)
+    s_len, t_len, n = x.shape
+    horizon = int(horizon)
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    if not 0 <= n_channels <= n:
+        raise ValueError(f"n_channels={n_channels} must lie in [0, {n}]")
+    o_np = _origins(origins, t_len, horizon)
+    origins_t = torch.as_tensor(o_np, device=x.device)
+    n_o = len(o_np)
+    chunk = chunk_size or _default_chunk(decoder, x, n_o)
+    window = origins_t[:, None] + torch.arange(horizon + 1, device=x.device)  # [O, H+1]
+    eye = torch.eye(n, dtype=x.dtype, device=x.device)
+    stop = int(o_np.max()) + 1  # states up to the last origin need x[:, :last origin]
+    out = []
+    with torch.no_grad():  # forward-mode AD (jvp) is unaffected; no backward graph is kept
+        for start in range(0, s_len, chunk):
+            xs, cs = x[start : start + chunk], c[start : start + chunk]
+            b = xs.shape[0]
+            gs = graph[start : start + chunk] if graph.dim() == 3 else graph.expand(b, n, n)
+            _, states = decoder(xs[:, :stop], cs[:, :stop], gs, return_states=True)
+            rows = b * n_o
+            state0 = states[:, origins_t].reshape(rows, *states.shape[2:])
+            xw = xs[:, window].reshape(rows, horizon + 1, n)
+            cw = cs[:, window].reshape(rows, horizon + 1, -1)
+            g = gs.unsqueeze(1).expand(b, n_o, n, n).reshape(rows, n, n)
+
+            def closed_loop(x0, state0=state0, xw=xw, cw=cw, g=g):
+                state, x_in, preds = state0, x0, []
+                for k in range(horizon):
+                    state, pred = decoder.step(state, x_in, cw[:, k + 1], g)
+                    preds.append(pred)
+                    if k + 1 < horizon:
+                        x_in = torch.cat([xw[:, k + 1, :n_channels], pred[:, n_channels:]], -1)
+                return torch.stack(preds, 1)  # [rows, H, N]
+
+            def tangent_out(v, x0=xw[:, 0], f=closed_loop):
+                return jvp(f, (x0,), (v,))[1]
+
+            tangents = eye[:, None, :].expand(n, rows, n)  # one-hot pulse on source j, every row
+            d = vmap(tangent_out)(tangents)  # [source, rows, H, target]
+            per = d.abs().sum(2).reshape(n, b, n_o, n).mean(2)  # [source, b, target]
+            out.append(per.permute(1, 0, 2).to(torch.float64))
+    return torch.cat(out, 0)
+
+
+def _reduce(per_series: torch.Tensor | np.ndarray, reduce: bool) -> np.ndarray:
+    arr = per_series.cpu().numpy() if torch.is_tensor(per_series) else np.asarray(per_series)
+    return arr.mean(0) if reduce else arr
+
+
+def cig(
+    decoder: Decoder,
+    x,
+    c,
+    graph,
+    origins,
+    n_channels: int,
+    *,
+    reduce: bool = True,
+    chunk_size: int | None = None,
+) -> np.ndarray:
+    """Counterfactual influence graph ``CIG[source, target]`` by exact forward-mode autograd.
+
+    ``CIG[j, i]`` = mean over series and origins ``t`` of ``|d xhat_i(t+1) / d x_j(t)|``,
+    the teacher-forced one-step prediction from the state at ``t``.
+
+    Parameters
+    ----------
+    decoder : Decoder
+        Any decoder with the ``step`` interface (its dtype and device are used).
+    x, c : array or tensor
+        Panel ``[S, T, N]`` and controls ``[S, T, C]`` (``c=None``: no controls), scaled.
+    graph : array, tensor or DataArray
+        Graph input ``[N, N]`` or per series ``[S, N, N]``, ``[source, target]`` layout.
+    origins : sequence of int
+        Forecast origins ``t`` (``t + 1 <= T - 1``).
+    n_channels : int
+        Leading channel nodes (exogenous; kept for a signature shared with :func:`ar_cig`).
+    reduce : bool
+        False returns the per-series values ``[S, N, N]`` (mean over origins only).
+    chunk_size : int, optional
+        Series per vectorised batch (default: bounded by a tangent-memory budget).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[N, N]`` (or ``[S, N, N]``), float64, ``[source, target]``.
+
+    Examples
+    --------
+    >>> from pymc_dice.nn.decoders import GraphSafeDecoder
+    >>> _ = torch.manual_seed(0)
+    >>> dec = GraphSafeDecoder(3, 0, hidden=4)
+    >>> graph = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0.0]])
+    >>> out = cig(dec, np.random.rand(2, 6, 3), None, graph, [2, 3], n_channels=1)
+    >>> out.shape, bool(out[0, 2] == 0), bool(out[0, 1] > 0)
+    ((3, 3), True, True)
+    """
+    return _reduce(_influence(decoder, x, c, graph, origins, n_channels, 1, chunk_size), reduce)
+
+
+def ar_cig(
+    decoder: Decoder,
+    x,
+    c,
+    graph,
+    origins,
+    n_channels: int,
+    horizon: int = 7,
+    *,
+    reduce: bool = True,
+    chunk_size: int | None = None,
+) -> np.ndarray:
+    """Autoregressive CIG ``AR-CIG[source, target]`` by exact forward-mode autograd.
+
+    ``AR-CIG[j, i]`` = mean over series and origins ``t`` of
+    ``sum_{k=1..H} |d xhat_i(t+k) / d x_j(t)|`` along the closed-loop rollout from ``t``
+    (channels fed observed, mediators and target fed back). Arguments as in :func:`cig`;
+    origins need ``t + horizon <= T - 1``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[N, N]`` (or ``[S, N, N]`` with ``reduce=False``), float64.
+
+    Examples
+    --------
+    >>> from pymc_dice.nn.decoders import GraphSafeDecoder
+    >>> _ = torch.manual_seed(0)
+    >>> dec = GraphSafeDecoder(3, 0, hidden=4)
+    >>> graph = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0.0]])
+    >>> x = np.random.rand(2, 8, 3)
+    >>> bool(ar_cig(dec, x, None, graph, [2, 3], 1, horizon=1)[0, 2] == 0)  # no 1-step path
+    True
+    >>> bool(ar_cig(dec, x, None, graph, [2, 3], 1, horizon=2)[0, 2] > 0)  # 0 -> 1 -> 2
+    True
+    """
+    return _reduce(
+        _influence(decoder, x, c, graph, origins, n_channels, horizon, chunk_size), reduce
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# trained arms -> labelled Dataset
+# --------------------------------------------------------------------------------------------
+
+
+def _node_names(trained: TrainedArm, data: Panel | PanelTensors, n: int, nodes) -> list[str]:
+    if nodes is not None:
+        names = [str(v) for v in nodes]
+    elif isinstance(data, Panel):
+        names = list(data.nodes)
+    elif trained.selection is not None:
+        names = [str(v) for v in trained.selection.graph["source"].values]
+    else:
+        names = [f"node_{k}" for k in range(n)]
+    if len(names) != n:
+        raise ValueError(f"{len(names)} node names {names} for a panel of {n} nodes")
+    return names
+
+
+def _as_data(data: Panel | PanelTensors, horizon: int, device: torch.device) -> PanelTensors:
+    if isinstance(data, Panel):
+        return PanelTensors.from_panel(data, horizon, device)
+    if isinstance(data, PanelTensors):
+        return data
+    raise TypeError(f"expected a Panel or PanelTensors, got {type(data).__name__}")
+
+
+def influence(
+    trained: TrainedArm | Sequence[TrainedArm],
+    panel_or_data: Panel | PanelTensors,
+    graph=None,
+    horizon: int = 7,
+    origins=None,
+    *,
+    nodes: Sequence[str] | None = None,
+    chunk_size: int | None = None,
+) -> xr.Dataset:
+    """CIG and AR-CIG of a trained arm (or a seed ensemble) as a labelled Dataset.
+
+    Parameters
+    ----------
+    trained : TrainedArm or list of TrainedArm
+        A list (seed ensemble) adds a leading ``chain`` dim (with a ``seed`` coordinate).
+    panel_or_data : Panel or PanelTensors
+        The scaled panel the arm was trained on.
+    graph : array or DataArray, optional
+        Graph input ``[N, N]`` / ``[S, N, N]``; default ``trained.graph_input()`` (the graph the
+        decoder is deployed with).
+    horizon : int
+        H of AR-CIG (default 7).
+    origins : sequence of int, optional
+        Forecast origins; default :func:`influence_origins` (the held-out validation windows
+        for this horizon).
+    nodes : sequence of str, optional
+        Node names (taken from a Panel, else from the arm's selected graph).
+    chunk_size : int, optional
+        Series per vectorised batch.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``cig`` and ``ar_cig`` with dims ``([chain,] source, target)``; attrs ``horizon`` and
+        ``n_origins``.
+
+    Examples
+    --------
+    >>> from pymc_dice.config import ModelConfig, TrainerConfig
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> from pymc_dice.train import fit_arm
+    >>> sim = sparse_target(n_series=4, n_periods=40, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> arm = fit_arm(panel, ModelConfig(arm="fullgraph", hidden_size=4),
+    ...               TrainerConfig(epochs_stage2=1), progressbar=False)
+    >>> ds = influence(arm, panel, horizon=2)
+    >>> ds["ar_cig"].dims, float(ds["ar_cig"].sel(source="y", target="visits"))  # no y -> visits
+    (('source', 'target'), 0.0)
+    """
+    if isinstance(trained, (list, tuple)):
+        if not trained:
+            raise ValueError("influence: empty seed ensemble")
+        parts = [
+            influence(t, panel_or_data, graph, horizon, origins, nodes=nodes, chunk_size=chunk_size)
+            for t in trained
+        ]
+        out = xr.concat(parts, dim="chain", combine_attrs="override")
+        return out.assign_coords(
+            chain=np.arange(len(parts)), seed=("chain", [t.seed for t in trained])
+        )
+    device, _ = _param_like(trained.decoder)
+    data = _as_data(panel_or_data, horizon, device)
+    n = int(data.x.shape[-1])
+    names = _node_names(trained, panel_or_data, n, nodes)
+    g = trained.graph_input() if graph is None else graph
+    if g is None:
+        raise ValueError(f"arm {trained.arm!r} has no graph input; pass graph=...")
+    o = influence_origins(data, horizon) if origins is None else origins
+    args = (trained.decoder, data.x, data.c, g, o, data.n_channels)
+    coords = {"source": names, "target": names}
+    dims = ("source", "target")
+    return xr.Dataset(
+        {
+            "cig": xr.DataArray(cig(*args, chunk_size=chunk_size), dims=dims, coords=coords),
+            "ar_cig": xr.DataArray(
+                ar_cig(*args, horizon, chunk_size=chunk_size), dims=dims, coords=coords
+            ),
+        },
+        attrs={"horizon": int(horizon), "n_origins": len(np.asarray(o).reshape(-1)), "arm": trained.arm},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# black-box finite differences
+# --------------------------------------------------------------------------------------------
+
+
+def _accepts(fn: Callable, name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def cig_finite_difference(
+    predict: Callable[..., np.ndarray],
+    x,
+    origins,
+    *,
+    delta: float = 1e-3,
+    horizon: int = 1,
+    sources: Sequence[int] | None = None,
+    scheme: str = "central",
+    offset: int = 1,
+    batch_size: int = 2048,
+    reduce: bool = True,
+) -> np.ndarray:
+    """CIG (``horizon=1``) or AR-CIG (``horizon=H``) of any black box by finite differences.
+
+    Convention: ``predict(x_batch)`` takes inputs ``[B, T, N]`` and returns predictions
+    ``[B, T, M]`` aligned on the time axis, ``pred[:, t]`` being the model's prediction of
+    the outputs at date ``t`` given those inputs. The effect of a pulse on ``x_j`` at index
+    ``t`` is read at indices ``t + offset + k`` for ``k = 0..horizon-1``:
+
+        ``value[j, i] = mean_{series, t} sum_k |pred_i^+(t+offset+k) - pred_i^-(t+offset+k)| / (2 delta)``
+
+    (``scheme="forward"``: ``|pred^+ - pred| / delta``). ``offset=1`` (default) is the
+    DESIGN's lag convention (no instantaneous edges): a one-step model's ``pred[:, t+1]`` reads
+    ``x[:, :t+1]``. A contemporaneous regression such as a pymc-marketing MMM, whose ``y(t)``
+    reads spend at ``t``, would use ``offset=0``. For AR-CIG the black box must run closed
+    loop (feed back its own predictions of non-channel nodes), since the finite difference
+    only changes ``x_j(t)`` and leaves every observed future value untouched (channels stay
+    exogenous); an MMM, which never reads observed outcomes, is closed loop by construction.
+
+    Batching: one perturbed copy of its series per (series, origin, source, sign), stacked on
+    the batch axis, ``batch_size`` rows per ``predict`` call. This is exact for any model,
+    including recurrent ones with unbounded memory, where packing several pulses into one copy
+    would let them interact. The cost is one full ``predict`` row per pulse and sign.
+
+    If ``predict`` has a parameter ``series`` (or ``**kwargs``) it also receives the series
+    index of each row (int array ``[B]``: to look up that series' controls, graph, geo); if it
+    has ``origin``, the pulse origin of each row (needed by closed-loop rollouts, which start
+    at the origin). Forward differences with an origin-aware ``predict`` evaluate one
+    unperturbed baseline row per (series, origin).
+
+    Parameters
+    ----------
+    predict : callable
+        The black box, numpy in and out.
+    x : array ``[S, T, N]``
+        Inputs (any units; ``delta`` is in the same units).
+    origins : sequence of int
+        Pulse indices ``t``; ``t + offset + horizon - 1 <= T - 1``.
+    delta : float
+        Pulse size.
+    horizon : int
+        Steps summed, ``k = 0..horizon-1``.
+    sources : sequence of int, optional
+        Input nodes pulsed (default all ``N``); rows of the result follow this order.
+    scheme : {"central", "forward"}
+        Central differences are second-order accurate.
+    offset : int
+        Index of the first read relative to the pulse (see above).
+    batch_size : int
+        Rows per ``predict`` call.
+    reduce : bool
+        False returns per-series values ``[S, n_sources, M]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[n_sources, M]`` (float64).
+
+    Examples
+    --------
+    A linear one-step model ``xhat(t+1) = x(t) @ W`` has ``CIG = |W|``:
+
+    >>> W = np.array([[0.0, 2.0], [-1.0, 0.5]])
+    >>> def predict(xb):
+    ...     return np.concatenate([np.full_like(xb[:, :1], np.nan), xb[:, :-1] @ W], axis=1)
+    >>> cig_finite_difference(predict, np.random.rand(3, 6, 2), [1, 2, 3]).round(6)
+    array([[0. , 2. ],
+           [1. , 0.5]])
+    """
+    if scheme not in ("central", "forward"):
+        raise ValueError(f"scheme must be 'central' or 'forward', got {scheme!r}")
+    if not delta > 0:
+        raise ValueError(f"delta must be > 0, got {delta}")
+    if horizon < 1 or offset < 0:
+        raise ValueError(f"need horizon >= 1 and offset >= 0, got {horizon}, {offset}")
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValueError(f"x must be [series, time, node], got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    s_len, t_len, n = x.shape
+    o = _origins(origins, t_len, offset + horizon - 1)
+    src = np.arange(n) if sources is None else np.asarray(sources, dtype=np.int64).reshape(-1)
+    if src.size == 0 or src.min() < 0 or src.max() >= n:
+        raise ValueError(f"sources must be node indices in [0, {n - 1}], got {src.tolist()}")
+    pass_series, pass_origin = _accepts(predict, "series"), _accepts(predict, "origin")
+
+    def call(xb, series, origin):
+        kw = {}
+        if pass_series:
+            kw["series"] = series
+        if pass_origin:
+            kw["origin"] = origin
+        pred = np.asarray(predict(xb, **kw))
+        if pred.ndim != 3 or pred.shape[:2] != xb.shape[:2]:
+            raise ValueError(
+                f"predict returned shape {pred.shape}; expected [{xb.shape[0]}, {t_len}, M]"
+            )
+        return pred
+
+    reads = np.arange(horizon) + offset
+    n_o, n_src = len(o), len(src)
+    # pulses in (series, origin, source) order, series slowest
+    s_idx = np.repeat(np.arange(s_len), n_o * n_src)
+    o_idx = np.tile(np.repeat(o, n_src), s_len)
+    j_pos = np.tile(np.arange(n_src), s_len * n_o)
+    n_pulse = s_idx.size
+    baseline = None
+    if scheme == "forward":
+        if pass_origin:  # one baseline row per (series, origin), in chunks
+            bs, bo = np.repeat(np.arange(s_len), n_o), np.tile(o, s_len)
+            parts = []
+            for a in range(0, bs.size, batch_size):
+                sl = slice(a, a + batch_size)
+                pred = call(x[bs[sl]].copy(), bs[sl], bo[sl])
+                parts.append(pred[np.arange(len(bs[sl]))[:, None], bo[sl, None] + reads])
+            baseline = np.concatenate(parts).reshape(s_len, n_o, horizon, -1)
+        else:
+            parts = [
+                call(x[a : a + batch_size].copy(), np.arange(a, min(a + batch_size, s_len)), None)
+                for a in range(0, s_len, batch_size)
+            ]
+            baseline = np.concatenate(parts)  # [S, T, M]
+    signs = (1.0, -1.0) if scheme == "central" else (1.0,)
+    per_call = max(1, batch_size // len(signs))
+    acc = None
+    o_rank = np.tile(np.repeat(np.arange(n_o), n_src), s_len)
+    for a in range(0, n_pulse, per_call):
+        sl = slice(a, a + per_call)
+        ss, oo, jj, rr = s_idx[sl], o_idx[sl], src[j_pos[sl]], o_rank[sl]
+        p = ss.size
+        rows = np.arange(p)
+        copies = []
+        for sign in signs:
+            xb = x[ss].copy()
+            xb[rows, oo, jj] += sign * delta
+            copies.append(xb)
+        xb = np.concatenate(copies)
+        rep = len(signs)
+        pred = call(xb, np.tile(ss, rep), np.tile(oo, rep))
+        read = pred[np.arange(p * rep)[:, None], np.tile(oo, rep)[:, None] + reads]  # [rows, H, M]
+        if scheme == "central":
+            diff = (read[:p] - read[p:]) / (2.0 * delta)
+        elif pass_origin:
+            diff = (read - baseline[ss, rr]) / delta
+        else:
+            diff = (read - baseline[ss[:, None], oo[:, None] + reads]) / delta
+        val = np.abs(diff).sum(1).astype(np.float64)  # [p, M]
+        if acc is None:
+            acc = np.zeros((s_len, n_src, val.shape[-1]))
+        np.add.at(acc, (ss, j_pos[sl]), val)
+    per_series = acc / n_o
+    return per_series.mean(0) if reduce else per_series
+
+
+def decoder_predictor(
+    decoder: Decoder,
+    c,
+    graph,
+    n_channels: int,
+    *,
+    closed_loop: bool = False,
+    horizon: int | None = None,
+) -> Callable[..., np.ndarray]:
+    """Wrap a torch decoder as a numpy black box for :func:`cig_finite_difference`.
+
+    - ``closed_loop=False``: ``predict(x_batch, series)`` is the teacher-forced
+      ``decoder.forward``; ``pred[:, t]`` is the one-step prediction of ``x(t)`` from
+      ``x[:, :t]`` (``pred[:, 0]`` is NaN). With ``horizon=1`` this gives CIG.
+    - ``closed_loop=True``: ``predict(x_batch, series, origin)`` rolls each row out closed
+      loop for ``horizon`` steps from its own origin ``t`` (channels fed observed, the rest fed
+      back) and puts the forecasts at ``pred[:, t+1 .. t+horizon]`` (NaN elsewhere). With
+      the same ``horizon`` this gives AR-CIG.
+
+    Rows are mapped to their series (for controls and per-series graphs) by ``series``. The
+    computation runs in the decoder's dtype, without gradients.
+
+    Parameters
+    ----------
+    decoder : Decoder
+    c : array ``[S, T, C]`` or None
+        Controls of the panel whose series ``series`` indexes.
+    graph : array ``[N, N]`` or ``[S, N, N]``
+    n_channels : int
+    closed_loop : bool
+    horizon : int, optional
+        Rollout length, required with ``closed_loop=True``.
+
+    Examples
+    --------
+    >>> from pymc_dice.nn.decoders import GraphSafeDecoder
+    >>> _ = torch.manual_seed(0)
+    >>> dec = GraphSafeDecoder(3, 0, hidden=4).double()
+    >>> x, g = np.random.rand(2, 8, 3), np.ones((3, 3))
+    >>> fd = cig_finite_difference(decoder_predictor(dec, None, g, 1), x, [3, 4], delta=1e-5)
+    >>> bool(np.allclose(fd, cig(dec, x, None, g, [3, 4], 1), rtol=1e-5, atol=1e-9))
+    True
+    """
+    if closed_loop and (horizon is None or horizon < 1):
+        raise ValueError("closed_loop=True needs horizon >= 1")
+    device, dtype = _param_like(decoder)
+    g_all = torch.as_tensor(_graph_values(graph), dtype=dtype, device=device)
+    c_all = None if c is None else torch.as_tensor(c, dtype=dtype, device=device)
+
+    def inputs(x_batch, series):
+        xb = torch.as_tensor(x_batch, dtype=dtype, device=device)
+        b, t_len, n = xb.shape
+        series = torch.as_tensor(np.asarray(series), device=device)
+        cb = xb.new_zeros(b, t_len, decoder.n_controls) if c_all is None else c_all[series]
+        gb = g_all[series] if g_all.dim() == 3 else g_all.expand(b, n, n)
+        return xb, cb, gb
+
+    def teacher(x_batch, series):
+        xb, cb, gb = inputs(x_batch, series)
+        with torch.no_grad():
+            pred = decoder(xb, cb, gb)
+        nan = torch.full_like(xb[:, :1], float("nan"))
+        return torch.cat([nan, pred], 1).cpu().numpy()
+
+    def rolled(x_batch, series, origin):
+        xb, cb, gb = inputs(x_batch, series)
+        b, _, n = xb.shape
+        origin = torch.as_tensor(np.asarray(origin), device=device)
+        rows = torch.arange(b, device=device)
+        out = torch.full_like(xb, float("nan"))
+        with torch.no_grad():
+            stop = int(origin.max()) + 1
+            _, states = decoder(xb[:, :stop], cb[:, :stop], gb, return_states=True)
+            state, x_in = states[rows, origin], xb[rows, origin]
+            for k in range(horizon):
+                idx = origin + k + 1
+                state, pred = decoder.step(state, x_in, cb[rows, idx], gb)
+                out[rows, idx] = pred
+                x_in = torch.cat([xb[rows, idx, :n_channels], pred[:, n_channels:]], -1)
+        return out.cpu().numpy()
+
+    return rolled if closed_loop else teacher
+
+
+# --------------------------------------------------------------------------------------------
+# naive reference (tests and benchmark only)
+# --------------------------------------------------------------------------------------------
+
+
+def ar_cig_naive(
+    decoder: Decoder,
+    x,
+    c,
+    graph,
+    origins,
+    n_channels: int,
+    horizon: int = 7,
+    *,
+    delta: float = 1e-4,
+    reduce: bool = True,
+) -> np.ndarray:
+    """Reference AR-CIG: central differences, one (series, origin, source) pulse at a time.
+
+    Python loops over series, origins, sources and signs; each pulse re-runs the ``horizon``
+    closed-loop steps of one row from the state of a teacher-forced pass of its series. Slow
+    by design: only for tests and the benchmark. Arguments as in :func:`ar_cig`.
+
+    Examples
+    --------
+    >>> from pymc_dice.nn.decoders import GraphSafeDecoder
+    >>> _ = torch.manual_seed(0)
+    >>> dec = GraphSafeDecoder(3, 0, hidden=4).double()
+    >>> x, g = np.random.rand(1, 6, 3), np.ones((3, 3))
+    >>> ref = ar_cig_naive(dec, x, None, g, [1, 2], 1, horizon=2, delta=1e-6)
+    >>> bool(np.allclose(ref, ar_cig(dec, x, None, g, [1, 2], 1, horizon=2), rtol=1e-6))
+    True
+    """
+    x, c, graph = _tensors(decoder, x, c, graph)
+    s_len, t_len, n = x.shape
+    o_np = _origins(origins, t_len, horizon)
+    out = np.zeros((s_len, n, n))
+    with torch.no_grad():
+        for s in range(s_len):
+            g = graph[s : s + 1] if graph.dim() == 3 else graph.unsqueeze(0)
+            _, states = decoder(x[s : s + 1], c[s : s + 1], g, return_states=True)
+            for t in o_np:
+                for j in range(n):
+                    reads = []
+                    for sign in (1.0, -1.0):
+                        x_in = x[s : s + 1, t].clone()
+                        x_in[0, j] += sign * delta
+                        state, preds = states[:, t], []
+                        for k in range(horizon):
+                            state, pred = decoder.step(state, x_in, c[s : s + 1, t + k + 1], g)
+                            preds.append(pred[0])
+                            obs = x[s : s + 1, t + k + 1]
+                            x_in = torch.cat([obs[:, :n_channels], pred[:, n_channels:]], -1)
+                        reads.append(torch.stack(preds))
+                    diff = (reads[0] - reads[1]).abs().sum(0) / (2.0 * delta)
+                    out[s, j] += diff.double().cpu().numpy()
+    out /= len(o_np)
+    return out.mean(0) if reduce else out
+
+
+def cig_naive(
+    decoder: Decoder, x, c, graph, origins, n_channels: int, *, delta: float = 1e-4, reduce=True
+) -> np.ndarray:
+    """Reference CIG: :func:`ar_cig_naive` with ``horizon=1`` (tests and benchmark only).
+
+    Examples
+    --------
+    >>> from pymc_dice.nn.decoders import GraphSafeDecoder
+    >>> _ = torch.manual_seed(0)
+    >>> dec = GraphSafeDecoder(3, 0, hidden=4).double()
+    >>> x, g = np.random.rand(1, 6, 3), np.ones((3, 3))
+    >>> bool(np.allclose(cig_naive(dec, x, None, g, [2], 1, delta=1e-6),
+    ...                  cig(dec, x, None, g, [2], 1), rtol=1e-6))
+    True
+    """
+    return ar_cig_naive(decoder, x, c, graph, origins, n_channels, 1, delta=delta, reduce=reduce)
