@@ -20,6 +20,15 @@ from pymc_dice.nn.decoders import Decoder, GraphSafeDecoder, rollout
 from pymc_dice.train import PanelTensors, TrainedArm
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny tensors: one intra-op thread is faster and immune to a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 class LinearDecoder(Decoder):
     """``xhat(t+1) = x(t) @ (W * graph)``: its Jacobians are known in closed form."""
 

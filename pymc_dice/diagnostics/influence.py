@@ -61,6 +61,8 @@ __all__ = [
 #: elements of the tangent states held at once by the autograd path (measured on CPU: larger
 #: batches are memory-bound and slower); sets the default series chunk
 _TANGENT_BUDGET = 2**20
+#: elements of the teacher-forced states held at once (sets the series block of the one pass)
+_STATE_BUDGET = 2**25
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,35 +171,45 @@ def _influence(
     window = origins_t[:, None] + torch.arange(horizon + 1, device=x.device)  # [O, H+1]
     eye = torch.eye(n, dtype=x.dtype, device=x.device)
     stop = int(o_np.max()) + 1  # states up to the last origin need x[:, :last origin]
+    state_numel = decoder.init_state(1, x[:1]).numel()
+    pass_chunk = max(chunk, _STATE_BUDGET // max(stop * state_numel, 1))
     out = []
     with torch.no_grad():  # forward-mode AD (jvp) is unaffected; no backward graph is kept
-        for start in range(0, s_len, chunk):
-            xs, cs = x[start : start + chunk], c[start : start + chunk]
-            b = xs.shape[0]
-            gs = graph[start : start + chunk] if graph.dim() == 3 else graph.expand(b, n, n)
-            _, states = decoder(xs[:, :stop], cs[:, :stop], gs, return_states=True)
-            rows = b * n_o
-            state0 = states[:, origins_t].reshape(rows, *states.shape[2:])
-            xw = xs[:, window].reshape(rows, horizon + 1, n)
-            cw = cs[:, window].reshape(rows, horizon + 1, -1)
-            g = gs.unsqueeze(1).expand(b, n_o, n, n).reshape(rows, n, n)
+        for first in range(0, s_len, pass_chunk):
+            # ONE teacher-forced pass over a large block of series; keep the origins' states
+            sl = slice(first, first + pass_chunk)
+            b_pass = x[sl].shape[0]
+            g_pass = graph[sl] if graph.dim() == 3 else graph.expand(b_pass, n, n)
+            _, states = decoder(x[sl, :stop], c[sl, :stop], g_pass, return_states=True)
+            at_origins = states[:, origins_t]  # [b_pass, O, ...]
+            del states
+            for start in range(0, b_pass, chunk):  # the jvp in small, cache-friendly chunks
+                idx = slice(first + start, first + start + chunk)
+                xs, cs = x[idx], c[idx]
+                b = xs.shape[0]
+                gs = graph[idx] if graph.dim() == 3 else graph.expand(b, n, n)
+                rows = b * n_o
+                state0 = at_origins[start : start + b].reshape(rows, *at_origins.shape[2:])
+                xw = xs[:, window].reshape(rows, horizon + 1, n)
+                cw = cs[:, window].reshape(rows, horizon + 1, -1)
+                g = gs.unsqueeze(1).expand(b, n_o, n, n).reshape(rows, n, n)
 
-            def closed_loop(x0, state0=state0, xw=xw, cw=cw, g=g):
-                state, x_in, preds = state0, x0, []
-                for k in range(horizon):
-                    state, pred = decoder.step(state, x_in, cw[:, k + 1], g)
-                    preds.append(pred)
-                    if k + 1 < horizon:
-                        x_in = torch.cat([xw[:, k + 1, :n_channels], pred[:, n_channels:]], -1)
-                return torch.stack(preds, 1)  # [rows, H, N]
+                def closed_loop(x0, state0=state0, xw=xw, cw=cw, g=g):
+                    state, x_in, preds = state0, x0, []
+                    for k in range(horizon):
+                        state, pred = decoder.step(state, x_in, cw[:, k + 1], g)
+                        preds.append(pred)
+                        if k + 1 < horizon:
+                            x_in = torch.cat([xw[:, k + 1, :n_channels], pred[:, n_channels:]], -1)
+                    return torch.stack(preds, 1)  # [rows, H, N]
 
-            def tangent_out(v, x0=xw[:, 0], f=closed_loop):
-                return jvp(f, (x0,), (v,))[1]
+                def tangent_out(v, x0=xw[:, 0], f=closed_loop):
+                    return jvp(f, (x0,), (v,))[1]
 
-            tangents = eye[:, None, :].expand(n, rows, n)  # one-hot pulse on source j, every row
-            d = vmap(tangent_out)(tangents)  # [source, rows, H, target]
-            per = d.abs().sum(2).reshape(n, b, n_o, n).mean(2)  # [source, b, target]
-            out.append(per.permute(1, 0, 2).to(torch.float64))
+                tangents = eye[:, None, :].expand(n, rows, n)  # one-hot pulse on source j
+                d = vmap(tangent_out)(tangents)  # [source, rows, H, target]
+                per = d.abs().sum(2).reshape(n, b, n_o, n).mean(2)  # [source, b, target]
+                out.append(per.permute(1, 0, 2).to(torch.float64))
     return torch.cat(out, 0)
 
 
