@@ -15,7 +15,7 @@ from pymc_dice.diagnostics.influence import (
     influence,
     influence_origins,
 )
-from pymc_dice.graph import candidate_mask
+from pymc_dice.graph import candidate_mask, graph_dataarray
 from pymc_dice.nn.decoders import Decoder, GraphSafeDecoder, rollout
 from pymc_dice.train import PanelTensors, TrainedArm
 
@@ -72,6 +72,11 @@ def test_linear_decoder_cig_is_abs_weight_and_ar_cig_matches_hand_computation():
         np.testing.assert_allclose(got, closed_loop_ar_cig(w, nc, h), rtol=1e-12)
     # the channels' future is observed: with every node a channel only k = 1 counts
     np.testing.assert_allclose(ar_cig(dec, x, None, ones, origins, n, 4), np.abs(w), rtol=1e-12)
+    # origin 0 (state = the initial state) works on both paths
+    np.testing.assert_allclose(cig(dec, x, None, ones, [0], nc), np.abs(w), rtol=1e-12)
+    loop = decoder_predictor(dec, None, ones, nc, closed_loop=True, horizon=2)
+    fd = cig_finite_difference(loop, x, [0], horizon=2)
+    np.testing.assert_allclose(fd, closed_loop_ar_cig(w, nc, 2), rtol=1e-9)
     # per series: identical for a linear model
     per = ar_cig(dec, x, None, ones, origins, nc, 3, reduce=False)
     assert per.shape == (3, n, n)
@@ -224,6 +229,10 @@ def test_influence_dataset_and_chain_dim():
     assert ens.sizes["chain"] == 2 and ens["seed"].values.tolist() == [0, 1]
     np.testing.assert_allclose(ens["ar_cig"].isel(chain=0), ds["ar_cig"])
     assert not np.allclose(ens["cig"].isel(chain=0), ens["cig"].isel(chain=1))
+    # a labelled graph is aligned on node names, whatever its order
+    g_da = graph_dataarray(cand.values.astype(float), nodes)
+    shuffled = g_da.isel(source=[3, 1, 0, 2], target=[2, 0, 3, 1])
+    np.testing.assert_allclose(influence(arms[0], data, shuffled, 3, nodes=nodes)["ar_cig"], ds["ar_cig"])
     # an explicit graph input overrides the arm's own
     empty = influence(arms[0], data, graph=np.zeros((n, n)), horizon=3, nodes=nodes)
     off_diag = empty["ar_cig"].values[~np.eye(n, dtype=bool)]

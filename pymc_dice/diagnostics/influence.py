@@ -170,7 +170,7 @@ def _influence(
     chunk = chunk_size or _default_chunk(decoder, x, n_o)
     window = origins_t[:, None] + torch.arange(horizon + 1, device=x.device)  # [O, H+1]
     eye = torch.eye(n, dtype=x.dtype, device=x.device)
-    stop = int(o_np.max()) + 1  # states up to the last origin need x[:, :last origin]
+    stop = int(o_np.max()) + 2  # states up to the last origin (+1: a non-empty loop)
     state_numel = decoder.init_state(1, x[:1]).numel()
     pass_chunk = max(chunk, _STATE_BUDGET // max(stop * state_numel, 1))
     out = []
@@ -404,6 +404,8 @@ def influence(
     n = int(data.x.shape[-1])
     names = _node_names(trained, panel_or_data, n, nodes)
     g = trained.graph_input() if graph is None else graph
+    if isinstance(g, xr.DataArray) and "source" in g.coords:
+        g = g.reindex(source=names, target=names)  # node order of the panel, never transposed
     if g is None:
         raise ValueError(f"arm {trained.arm!r} has no graph input; pass graph=...")
     o = influence_origins(data, horizon) if origins is None else origins
@@ -671,7 +673,7 @@ def decoder_predictor(
         rows = torch.arange(b, device=device)
         out = torch.full_like(xb, float("nan"))
         with torch.no_grad():
-            stop = int(origin.max()) + 1
+            stop = int(origin.max()) + 2  # origin + 1 <= T - 1 always holds here
             _, states = decoder(xb[:, :stop], cb[:, :stop], gb, return_states=True)
             state, x_in = states[rows, origin], xb[rows, origin]
             for k in range(horizon):

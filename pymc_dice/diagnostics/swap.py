@@ -241,5 +241,5 @@ def graph_swap(
             "ar_cig": xr.DataArray(np.stack(ar_cigs), dims=gdims, coords=coords),
             "input_graph": xr.DataArray(np.stack(list(inputs.values())), dims=gdims, coords=coords),
         },
-        attrs={"horizon": int(horizon), "n_origins": len(origins), "arm": trained.arm, "seed": seed},
+        attrs={"horizon": int(horizon), "n_origins": len(origins), "arm": trained.arm, "random_seed": seed},
     )
