@@ -16,6 +16,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from pymc_dice.graph import candidate_mask
+
 __all__ = [
     "DicePlotSuite",
     "plot_contributions",
@@ -114,8 +116,12 @@ def plot_influence(
     dice: xr.Dataset,
     kinds: Sequence[str] = ("cig", "ar_cig"),
     truth: xr.DataArray | None = None,
+    candidates: xr.DataArray | None = None,
 ) -> Figure:
     """CIG / AR-CIG heatmaps (mean over chains); true (reference) edges outlined in red.
+
+    Only candidate edges are coloured (``candidates``; without it, every off-diagonal
+    pair): a node's influence on its own prediction is not an edge and would swamp the scale.
 
     Examples
     --------
@@ -133,6 +139,11 @@ def plot_influence(
         da = dice[kind]
         da = da.mean("chain") if "chain" in da.dims else da
         values, nodes = _matrix(da)
+        if candidates is not None:
+            keep = _matrix(candidates.reindex(source=nodes, target=nodes, fill_value=0))[0] != 0
+        else:
+            keep = ~np.eye(len(nodes), dtype=bool)
+        values = np.where(keep, values, np.nan)
         marked = None
         if truth is not None:
             marked = _matrix(truth.reindex(source=nodes, target=nodes, fill_value=0))[0] != 0
@@ -346,7 +357,9 @@ class DicePlotSuite:
             swap = dice["swap_input_graph"]
             if "oracle" in swap["graph_input"].values:
                 ref = swap.sel(graph_input="oracle").isel(chain=0, missing_dims="ignore")
-        return plot_influence(dice, kinds, ref)
+        roles = self.model.roles_
+        cand = candidate_mask(roles.nodes, roles.channel_columns, roles.target_column)
+        return plot_influence(dice, kinds, ref, cand)
 
     def graph_swap(self, metrics: Sequence[str] | None = None) -> Figure:
         """Graph-swap bars from :meth:`DiceMMM.diagnose`.
