@@ -201,6 +201,22 @@ def test_nograph_contributions_are_exactly_zero(plain):
     assert float(mmm.graph_.sum()) == 0 and float(mmm.selected_graph_.sum()) == 0
 
 
+def test_oracle_contributions_follow_the_graph(plain):
+    """Only channels with a path to the target in the given graph contribute: the C + 1
+    stacked scenarios map channel j to column j."""
+    parents = ["search_ads", "display"]
+    mmm = DiceMMM(
+        graph=[(c, "y") for c in parents],
+        model_config={**SMALL_MODEL, "arm": "oracle"},
+        trainer_config={**SMALL_TRAINER, "n_seeds": 1},
+    )
+    mmm.fit(_few_series(plain), random_seed=0)
+    total = mmm.compute_mean_contributions_over_time()[CHANNELS].abs().sum()
+    assert (total.drop(parents) == 0).all()
+    assert (total[parents] > 0).all()
+    assert mmm.selected_graph_.sel(target="y").sum() == len(parents)
+
+
 def test_graphs(fitted):
     g, sel = fitted.graph_, fitted.selected_graph_
     assert g.dims == sel.dims == ("source", "target")
