@@ -73,18 +73,12 @@ from pymc_dice.graph import (
 )
 from pymc_dice.idata import build_idata, contributions_over_time
 from pymc_dice.idata import roas as idata_roas
-from pymc_dice.nn.decoders import (
-    CausalMMMDecoder,
-    DenseDecoder,
-    GraphSafeDecoder,
-    RestrictedDecoder,
-    rollout,
-)
+from pymc_dice.nn.decoders import rollout
 from pymc_dice.nn.encoder import gumbel_sigmoid
 from pymc_dice.train import (
     DICE_ARMS,
     TrainedArm,
-    _make_encoder,
+    build_modules,
     fit_ensemble,
     resolve_device,
 )
@@ -165,25 +159,6 @@ def _series_grid(series: pd.Index, dims: Sequence[str]) -> tuple[dict[str, np.nd
     return {d: np.asarray(lv).astype(str) for d, lv in zip(dims, levels, strict=True)}, np.argsort(
         pos
     )
-
-
-def _build_modules(mcfg: ModelConfig, n: int, n_ctrl: int, candidates: torch.Tensor):
-    """Fresh (decoder, encoder, restricted) modules shaped as ``train.fit_arm`` builds them."""
-    arm, encoder, restricted = mcfg.arm, None, None
-    if arm in DICE_ARMS:
-        decoder = GraphSafeDecoder(n, n_ctrl, mcfg.hidden_size)
-        encoder = _make_encoder(mcfg, n, candidates)
-        restricted = RestrictedDecoder(
-            n, n_ctrl, mcfg.max_lag, mcfg.own_history, mcfg.own_history_max
-        )
-    elif arm == "causalmmm":
-        decoder = CausalMMMDecoder(n, n_ctrl, mcfg.hidden_size)
-        encoder = _make_encoder(mcfg, n, candidates)
-    elif arm == "dense":
-        decoder = DenseDecoder(n, n_ctrl, 2 * mcfg.hidden_size)
-    else:
-        decoder = GraphSafeDecoder(n, n_ctrl, mcfg.hidden_size)
-    return decoder, encoder, restricted
 
 
 def _closed_loop(decoder, x, c, graph, start: int, horizon: int, n_channels: int) -> torch.Tensor:
@@ -1381,7 +1356,7 @@ class DiceMMM:
             weights = torch.load(
                 io.BytesIO(members[f"weights/chain_{k}.pt"]), map_location="cpu", weights_only=True
             )
-            decoder, encoder, restricted = _build_modules(mcfg, n, n_ctrl, cand)
+            decoder, encoder, restricted = build_modules(mcfg, n, n_ctrl, cand)
             for module, key in (
                 (decoder, "decoder"),
                 (encoder, "encoder"),

@@ -220,6 +220,35 @@ def _make_encoder(mcfg: ModelConfig, n_nodes: int, candidates: torch.Tensor) -> 
     return GraphEncoder(n_nodes, candidates, hidden=mcfg.encoder_hidden, max_lag=mcfg.max_lag)
 
 
+def build_modules(
+    mcfg: ModelConfig, n_nodes: int, n_controls: int, candidates: torch.Tensor
+) -> tuple[Decoder, torch.nn.Module | None, RestrictedDecoder | None]:
+    """Fresh, untrained ``(decoder, encoder, restricted)`` modules of an arm (None where the
+    arm has no such part); training and loading a saved model both build them here.
+
+    Examples
+    --------
+    >>> dec, enc, res = build_modules(ModelConfig(arm="dense"), 3, 0, torch.ones(3, 3).bool())
+    >>> type(dec).__name__, enc, res
+    ('DenseDecoder', None, None)
+    """
+    arm = mcfg.arm
+    encoder = restricted = None
+    if arm in DICE_ARMS or arm == "causalmmm":
+        encoder = _make_encoder(mcfg, n_nodes, candidates)
+    if arm in DICE_ARMS:
+        restricted = RestrictedDecoder(
+            n_nodes, n_controls, mcfg.max_lag, mcfg.own_history, mcfg.own_history_max
+        )
+    if arm == "dense":
+        decoder: Decoder = DenseDecoder(n_nodes, n_controls, 2 * mcfg.hidden_size)
+    elif arm == "causalmmm":
+        decoder = CausalMMMDecoder(n_nodes, n_controls, mcfg.hidden_size)
+    else:
+        decoder = GraphSafeDecoder(n_nodes, n_controls, mcfg.hidden_size)
+    return decoder, encoder, restricted
+
+
 def _stage1(
     data: PanelTensors, mcfg: ModelConfig, tcfg: TrainerConfig, rng, progressbar, series=None, desc=""
 ):
@@ -228,10 +257,8 @@ def _stage1(
     x_tr, c_tr = data.x_train, data.c_train
     if series is not None:
         x_tr, c_tr = x_tr[series], c_tr[series]
-    encoder = _make_encoder(mcfg, n, data.candidates).to(data.x.device)
-    restricted = RestrictedDecoder(
-        n, data.c.shape[-1], mcfg.max_lag, mcfg.own_history, mcfg.own_history_max
-    ).to(data.x.device)
+    _, encoder, restricted = build_modules(mcfg, n, data.c.shape[-1], data.candidates)
+    encoder, restricted = encoder.to(data.x.device), restricted.to(data.x.device)
     hard = mcfg.arm == "dice-hard"
 
     def batch_loss(idx):
@@ -371,7 +398,7 @@ def fit_arm(
         encoder.eval()
         logits_all = encoder(x_tr).detach()
         deploy = torch.as_tensor(result.selection.graph.values, dtype=torch.float32, device=device)
-        decoder: Decoder = GraphSafeDecoder(n, n_ctrl, mcfg.hidden_size).to(device)
+        decoder = build_modules(mcfg, n, n_ctrl, data.candidates)[0].to(device)
         hard = arm == "dice-hard"
 
         def batch_loss(idx):
@@ -383,8 +410,8 @@ def fit_arm(
             return float(rollout_errors(decoder, data, deploy, tcfg.horizon).mean())
 
     elif arm == "causalmmm":
-        encoder = _make_encoder(mcfg, n, data.candidates).to(device)
-        decoder = CausalMMMDecoder(n, n_ctrl, mcfg.hidden_size).to(device)
+        decoder, encoder, _ = build_modules(mcfg, n, n_ctrl, data.candidates)
+        decoder, encoder = decoder.to(device), encoder.to(device)
         result.encoder = encoder
         n_obs = (x_tr.shape[1] - 1) * (n - data.n_channels)
 
@@ -403,10 +430,8 @@ def fit_arm(
             return float(rollout_errors(decoder, data, prob, tcfg.horizon).mean())
 
     else:
-        if arm == "dense":
-            decoder = DenseDecoder(n, n_ctrl, 2 * mcfg.hidden_size).to(device)
-            fixed = np.zeros((n, n))
-        elif arm == "nograph":
+        decoder = build_modules(mcfg, n, n_ctrl, data.candidates)[0].to(device)
+        if arm in ("dense", "nograph"):
             fixed = np.zeros((n, n))
         elif arm == "fullgraph":
             fixed = cand_np.astype(float)
@@ -419,8 +444,6 @@ def fit_arm(
             )
             if fixed.shape != (n, n):
                 raise ValueError(f"oracle graph has shape {fixed.shape}, expected {(n, n)} over {nodes}")
-        if arm != "dense":
-            decoder = GraphSafeDecoder(n, n_ctrl, mcfg.hidden_size).to(device)
         result.fixed_graph = fixed
         graph_t = torch.as_tensor(fixed, dtype=torch.float32, device=device)
 
