@@ -67,6 +67,7 @@ public methods.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 from collections.abc import Hashable, Mapping, Sequence
@@ -687,7 +688,8 @@ def as_adapter(model: Any, name: str | None = None) -> AttributionAdapter:
     TypeError: no attribution adapter for object: pass a fitted pymc_marketing.mmm.MMM, a fitted pymc_dice.DiceMMM or an AttributionAdapter
     """
     if isinstance(model, AttributionAdapter):
-        if name is not None:
+        if name is not None and name != model.name:
+            model = copy.copy(model)  # a renamed view; forecasts caches stay shared
             model.name = name
         return model
     cls = type(model)
@@ -1013,7 +1015,7 @@ def attribution_tests(
     spend_grid = adapter.grid(data, channels).rename(variable="channel")
     fitted = adapter.fitted_spend()
     if fitted is not None:
-        ref = fitted.reindex_like(spend_grid)
+        ref = fitted.reindex_like(spend_grid).transpose(*spend_grid.dims)
         if not np.allclose(spend_grid.values, ref.values, rtol=1e-6, atol=1e-9):
             raise ValueError(
                 f"the spend in data on the fitted dates differs from the spend model "
