@@ -20,12 +20,21 @@ def _simulate(preset: str, n_series: int, n_periods: int, seed: int):
     return getattr(simulate, preset)(n_series=n_series, n_periods=n_periods, seed=seed)
 
 
+MARKER = ".pymc-dice-output"
+
+
 def _prepare_out(path: Path, overwrite: bool) -> Path:
-    if path.exists() and any(path.iterdir()) and not overwrite:
+    """Create ``path``; refuse a non-empty folder unless pymc-dice wrote it or ``overwrite``."""
+    if path.exists() and not path.is_dir():
+        raise SystemExit(f"error: {path} exists and is not a folder; choose another --out")
+    ours = (path / MARKER).exists()
+    if path.exists() and any(path.iterdir()) and not (ours or overwrite):
         raise SystemExit(
-            f"error: {path} exists and is not empty; pass --overwrite or choose another --out"
+            f"error: {path} exists, is not empty and was not written by pymc-dice; "
+            "pass --overwrite or choose another --out"
         )
     path.mkdir(parents=True, exist_ok=True)
+    (path / MARKER).touch()
     return path
 
 
@@ -95,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-series", type=int, default=96)
     demo.add_argument("--n-periods", type=int, default=104)
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--overwrite", action="store_true", default=True, help="replace an old report")
+    demo.add_argument(
+        "--overwrite", action="store_true", help="write into a non-empty folder not made by pymc-dice"
+    )
     demo.set_defaults(func=cmd_demo)
     sim = sub.add_parser("simulate", help="write a simulator preset to CSV plus its truth")
     sim.add_argument("preset", choices=PRESETS)
