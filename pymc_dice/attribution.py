@@ -33,7 +33,7 @@ Conventions (the operational definitions; they are what the tests check):
   (NaN where either is constant, e.g. a channel with no true effect). A channel absent from
   the truth has no true effect only if it is the ``placebo``; otherwise its truth is NaN.
 - **CIG / AR-CIG** of channels -> target, for any model, by forward finite differences
-  (:func:`pymc_dice.diagnostics.influence.cig_finite_difference`) of a black box built from
+  (:func:`pymc_dice.diagnostics.finite_difference.cig_finite_difference`) of a black box built from
   the adapter's counterfactual forecasts of the held-out window: spend of channel ``j`` at
   origin ``t`` is raised by ``delta`` x (the channel's max-abs spend on the fitted window),
   and the change of the predicted target at ``t+1 .. t+H`` (``H = 1`` for CIG, ``horizon``
@@ -1104,7 +1104,7 @@ def attribution_tests(
         else:
             notes.append(f"{len(window_dates)} held-out dates < horizon {horizon}: mse_target NaN")
         if len(window_dates) >= horizon + 1:
-            from pymc_dice.diagnostics.influence import cig_finite_difference
+            from pymc_dice.diagnostics.finite_difference import cig_finite_difference
 
             origins = np.arange(len(window_dates) - horizon)
             n_origins = len(origins)
