@@ -17,7 +17,16 @@ SupportMethod = Literal["threshold", "topk", "stability", "validation"]
 
 
 class StrictConfig(BaseModel):
-    """Base for configs: frozen, no unknown keys, did-you-mean hints on typos."""
+    """Base for configs: frozen, no unknown keys, did-you-mean hints on typos.
+
+    Examples
+    --------
+    >>> try:
+    ...     TrainerConfig(epochs_stage_1=5)
+    ... except ValueError as err:
+    ...     print("Did you mean 'epochs_stage1'?" in str(err))
+    True
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 

@@ -22,7 +22,17 @@ TARGET_NAMES = ("y", "sales", "revenue", "target", "kpi", "gmv", "conversions", 
 
 
 class DataValidationError(ValueError):
-    """Bad input data: the message names the column, the offending values or rows, and the fix."""
+    """Bad input data: the message names the column, the offending values or rows, and the fix.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"date": pd.date_range("2024-01-07", periods=3, freq="W"),
+    ...                    "tv": [1.0, -1.0, 2.0], "y": [1.0, 2.0, 3.0]})
+    >>> validate_frame(df, infer_roles(df))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pymc_dice.data.DataValidationError: channel 'tv' has negative spend -1.0 ...
+    """
 
 
 @dataclass(frozen=True)
@@ -31,9 +41,13 @@ class Roles:
 
     Examples
     --------
-    >>> r = Roles("date", ("geo",), ("tv",), (), (), "y")
+    >>> r = Roles("date", ("geo",), ("tv",), (), ("price",), "y")
     >>> r.nodes
     ('tv', 'y')
+    >>> r.numeric_columns
+    ('tv', 'y', 'price')
+    >>> r.to_dict()["dims"]
+    ['geo']
     """
 
     date_column: str
@@ -330,6 +344,10 @@ class Scaler:
     >>> s = Scaler(("tv", "y"), np.array([2.0, 4.0]))
     >>> s.transform(np.array([[1.0, 2.0]]))
     array([[0.5, 0.5]])
+    >>> s.inverse(np.array([[0.5, 0.5]]))
+    array([[1., 2.]])
+    >>> Scaler.fit(np.array([[1.0, 0.0], [-3.0, 0.0]]), ["tv", "y"]).scales  # all-zero: 1
+    array([3., 1.])
     """
 
     columns: tuple[str, ...]
@@ -364,6 +382,14 @@ class Panel:
     >>> p = Panel.from_frame(sim.df, Roles(**sim.roles))
     >>> p.values.shape
     (4, 30, 8)
+    >>> p.nodes[p.target_index], p.n_channels
+    ('y', 5)
+    >>> p.select(series=slice(0, 2), time=slice(0, 10)).values.shape
+    (2, 10, 8)
+    >>> p.to_dataarray(p.values, ("series", "date", "node")).dims
+    ('geo', 'date', 'node')
+    >>> p.to_frame().shape == sim.df.shape
+    True
     """
 
     values: np.ndarray
@@ -377,14 +403,17 @@ class Panel:
 
     @property
     def nodes(self) -> tuple[str, ...]:
+        """Node names in panel order (the last axis of ``values``)."""
         return self.roles.nodes
 
     @property
     def n_channels(self) -> int:
+        """Number of channels (the first nodes)."""
         return len(self.roles.channel_columns)
 
     @property
     def target_index(self) -> int:
+        """Position of the target node (the last one)."""
         return len(self.nodes) - 1
 
     @classmethod

@@ -141,7 +141,15 @@ def check_candidates(graph: xr.DataArray, candidates: xr.DataArray) -> None:
 
 @dataclass(frozen=True)
 class Selection:
-    """A selected binary graph and the evidence behind it."""
+    """A selected binary graph and the evidence behind it.
+
+    Examples
+    --------
+    >>> p = graph_dataarray([[0, 0.9], [0, 0]], ["tv", "y"])
+    >>> sel = select_threshold(p, candidate_mask(["tv", "y"], ["tv"], "y"), threshold=0.5)
+    >>> sel.method, int(sel.evidence["n_edges"]), sel.graph.dims
+    ('threshold', 1, ('source', 'target'))
+    """
 
     graph: xr.DataArray
     method: str

@@ -96,11 +96,30 @@ _FORMAT_VERSION = 1
 
 
 class NotFittedError(RuntimeError):
-    """The model has not been fitted yet: call ``fit`` first."""
+    """The model has not been fitted yet: call ``fit`` first.
+
+    Examples
+    --------
+    >>> DiceMMM().roas()
+    Traceback (most recent call last):
+    ...
+    pymc_dice.mmm.NotFittedError: this DiceMMM is not fitted yet: call .fit(df) first
+    """
 
 
 class ModelFileError(ValueError):
-    """A save file that is not a DiceMMM file, is corrupted or was modified."""
+    """A save file that is not a DiceMMM file, is corrupted or was modified.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = path.write_text("not a model")
+    >>> DiceMMM.load(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pymc_dice.mmm.ModelFileError: ...notes.txt is not a DiceMMM save file ...
+    """
 
 
 def _as_list(cols: str | Sequence[str] | None) -> list[str] | None:
