@@ -1,0 +1,146 @@
+"""Every public function and class of the documented API carries a runnable example.
+
+The rule
+--------
+The public API is everything exported by ``pymc_dice`` (``pymc_dice.__all__``) and by
+``pymc_dice.diagnostics``, plus every public (no leading underscore) function and class defined
+in the modules listed in ``MODULES``.
+
+1. A public function or class (exception classes included) has a docstring with a numpy-style
+   ``Examples`` section that holds at least one ``>>>`` line.
+2. A public method or property defined in the body of a public class has a docstring, and is
+   shown in use: either its own docstring has an ``Examples`` section with ``>>>``, or one of the
+   ``>>>`` / ``...`` lines of the class docstring's examples uses it (``.name``, or ``name(`` for
+   a classmethod called on the class).
+3. Otherwise it is listed in ``ALLOWLIST`` together with the test that exercises it.
+
+The examples themselves run: pytest collects the package with ``--doctest-modules``. An example
+too slow for the default run is marked ``# doctest: +SKIP`` and must be covered by a test named
+in ``ALLOWLIST``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+
+import pytest
+
+import pymc_dice
+
+MODULES = (
+    "pymc_dice.mmm",
+    "pymc_dice.config",
+    "pymc_dice.data",
+    "pymc_dice.simulate",
+    "pymc_dice.graph",
+    "pymc_dice.attribution",
+    "pymc_dice.idata",
+    "pymc_dice.plot",
+    "pymc_dice.diagnostics",
+    "pymc_dice.diagnostics.checks",
+    "pymc_dice.diagnostics.metrics",
+    "pymc_dice.diagnostics.influence",
+    "pymc_dice.diagnostics.swap",
+    "pymc_dice.diagnostics.finite_difference",
+)
+
+# "qualified name" -> the test that exercises it instead of a docstring example.
+ALLOWLIST: dict[str, str] = {}
+
+_EXAMPLES = re.compile(r"^\s*Examples\s*\n\s*-{3,}\s*$", re.MULTILINE)
+
+
+def _examples(doc: str | None) -> str:
+    """The text of the ``Examples`` section ('' when there is none or it holds no ``>>>``)."""
+    if not doc:
+        return ""
+    match = _EXAMPLES.search(doc)
+    if match is None:
+        return ""
+    text = doc[match.end() :]
+    return text if ">>>" in text else ""
+
+
+def _code_lines(examples: str) -> str:
+    return "\n".join(
+        line for line in examples.splitlines() if line.lstrip().startswith((">>>", "..."))
+    )
+
+
+def _public_objects() -> dict[str, object]:
+    found: dict[str, object] = {}
+    for name in pymc_dice.__all__:
+        if name != "__version__":
+            obj = getattr(pymc_dice, name)
+            found[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    for modname in MODULES:
+        module = importlib.import_module(modname)
+        exported = set(getattr(module, "__all__", ()))
+        for name, obj in vars(module).items():
+            if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if obj.__module__ == modname or name in exported:
+                found[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    return dict(sorted(found.items()))
+
+
+def _members(cls: type) -> dict[str, object]:
+    """Public methods and properties defined in the class body (not inherited, not fields)."""
+    out = {}
+    for name, attr in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(attr, property):
+            out[name] = attr.fget
+        elif isinstance(attr, classmethod | staticmethod):
+            out[name] = attr.__func__
+        elif inspect.isfunction(attr):
+            out[name] = attr
+    return out
+
+
+PUBLIC = _public_objects()
+MEMBERS = {
+    f"{qualname}.{name}": (PUBLIC[qualname], name, func)
+    for qualname, obj in PUBLIC.items()
+    if inspect.isclass(obj)
+    for name, func in _members(obj).items()
+}
+
+
+def test_the_walk_finds_the_api():
+    assert "pymc_dice.mmm.DiceMMM" in PUBLIC
+    assert "pymc_dice.mmm.DiceMMM.fit" in MEMBERS
+    assert "pymc_dice.attribution.compare" in PUBLIC
+    assert "pymc_dice.diagnostics.checks.run_checks" in PUBLIC
+    assert len(PUBLIC) > 50
+
+
+def test_allowlist_names_real_objects_and_tests():
+    for qualname, test in ALLOWLIST.items():
+        assert qualname in PUBLIC or qualname in MEMBERS, f"{qualname} is not public API any more"
+        assert re.fullmatch(r"tests/test_\w+\.py::\w+", test), f"{qualname}: name a test, {test!r}"
+
+
+@pytest.mark.parametrize("qualname", list(PUBLIC))
+def test_public_object_has_an_example(qualname):
+    if qualname in ALLOWLIST:
+        pytest.skip(f"covered by {ALLOWLIST[qualname]}")
+    doc = inspect.getdoc(PUBLIC[qualname])
+    assert doc, f"{qualname} has no docstring"
+    assert _examples(doc), f"{qualname}: add an 'Examples' section with a >>> example"
+
+
+@pytest.mark.parametrize("qualname", list(MEMBERS))
+def test_public_member_is_documented_and_shown(qualname):
+    if qualname in ALLOWLIST:
+        pytest.skip(f"covered by {ALLOWLIST[qualname]}")
+    cls, name, func = MEMBERS[qualname]
+    assert inspect.getdoc(func), f"{qualname} has no docstring"
+    if _examples(inspect.getdoc(func)):
+        return
+    class_code = _code_lines(_examples(inspect.getdoc(cls)))
+    used = re.search(rf"\.{name}\b|\b{cls.__name__}\.{name}\b", class_code)
+    assert used, f"{qualname}: give it an example, or use it in the {cls.__name__} examples"
