@@ -21,6 +21,7 @@ demo: venv
 
 test: venv
 	$(VENV)/bin/ruff check pymc_dice tests examples benchmarks
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 	$(PY) -m pytest
 
 lint: venv
