@@ -84,4 +84,7 @@ def test_strict_build(tmp_path):
                    "pymc_dice.diagnostics.checks.run_checks"):
         assert f'id="{anchor}"' in api, f"the API page does not document {anchor}"
     assert "Train the seed ensemble" in api  # DiceMMM.fit's docstring is rendered
+    for role in (":func:", ":class:", ":meth:"):  # Sphinx roles become cross-references
+        assert role not in api, f"a raw {role} role is left in the API page"
+    assert 'href="#pymc_dice.data.infer_roles"' in api
     assert "fonts.googleapis" not in (site / "index.html").read_text()
