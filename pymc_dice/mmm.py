@@ -204,10 +204,19 @@ class DiceMMM:
 
     Parameters
     ----------
-    date_column, channel_columns, target_column, mediator_columns, control_columns, dims
-        Column roles, as in :func:`pymc_dice.data.infer_roles`; ``None`` infers them
-        (datetime column = date, text columns = dims, ``y`` or a target-like name = target,
-        other numeric columns = channels). Mediators and controls are never inferred.
+    date_column : str, optional
+        The date column; ``None``: the one datetime column.
+    channel_columns : sequence of str, optional
+        Channel (spend) columns; ``None``: every numeric column that has no other role.
+    target_column : str, default "y"
+        The target column; without a ``y`` column, the one target-like name (``sales``, ...).
+    mediator_columns : sequence of str, optional
+        Intermediate KPIs that channels may drive; never inferred.
+    control_columns : sequence of str, optional
+        Exogenous time-varying columns (price, events); never inferred.
+    dims : sequence of str, optional
+        Series columns such as ``geo``; ``None``: the text / categorical columns.
+        Column roles follow :func:`pymc_dice.data.infer_roles`.
     graph : DataArray, networkx.DiGraph or list of (source, target), optional
         A known or prior graph over the nodes (channels, mediators, target): the oracle
         graph of ``arm="oracle"``, and the default reference graph of :meth:`diagnose`.
