@@ -480,7 +480,7 @@ def _suite_markdown(suite: str, ds: xr.Dataset) -> list[str]:
     header = ["arm", *(label for _, label in COLUMNS)]
     for size in sizes:
         d = ds.sel(size=size)
-        lines.append(f"Setting {size}, mean ± sd over {n_seeds} seeds:")
+        lines.append(f"Setting {size}, mean ± sd over seeds (n = {n_seeds}):")
         lines.append("")
         rows = [
             [str(arm), *(_mean_sd(d[v].sel(arm=arm).values) if v in d else "n/a" for v, _ in COLUMNS)]
@@ -594,6 +594,7 @@ def _plots(suite: str, ds: xr.Dataset, out: Path) -> list[str]:
                     ax.errorbar(sub[dim].values, vals.mean("seed").values,
                                 yerr=vals.std("seed").values, marker="o", ms=4, capsize=2,
                                 color=f"C{k % 10}", label=str(arm))
+                ax.set_xticks(sub[dim].values)
                 ax.set_xlabel(dim)
                 ax.set_ylabel(label)
         axes[0][0].legend(fontsize=7)

@@ -381,9 +381,9 @@ def run_grid(
     jobs : sequence of Job
         Keys must be unique.
     fn : callable
-        ``fn(job) -> dict``; for Ray it must be importable by the workers (a module-level
-        function of an installed module, such as :func:`toy_job` or
-        :func:`pymc_dice.bench.bench_job`).
+        ``fn(job) -> dict``; for Ray it is shipped to the workers with cloudpickle: a
+        module-level function of an installed module (:func:`toy_job`,
+        :func:`pymc_dice.bench.bench_job`) or a closure over such functions.
     executor : {"local", "ray"}
         ``"local"`` runs jobs one after the other in this process; ``"ray"`` runs them as Ray
         tasks (``threads`` CPUs each, plus ``gpus_per_job`` GPUs).
