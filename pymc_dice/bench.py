@@ -44,11 +44,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import xarray as xr
 
+from pymc_dice.config import SupportMethod
 from pymc_dice.sweep import Job, load_cached, make_jobs, run_grid, to_dataset, write_json
 
 __all__ = [
@@ -72,7 +73,7 @@ SUITES = ("sparse-target", "rdt", "rawlog", "graph-swap")
 ARMS = ("nograph", "fullgraph", "oracle", "dense", "causalmmm", "dice-soft", "dice-hard")
 #: decoders of the graph-swap suite (arms that learn a graph)
 SWAP_DECODERS = ("dice-hard", "dice-soft", "causalmmm")
-SUPPORTS = ("threshold", "topk", "validation", "stability")
+SUPPORTS = get_args(SupportMethod)
 DICE = ("dice-hard", "dice-soft")
 HORIZON = 7
 

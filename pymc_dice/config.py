@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Arm = Literal["dice-hard", "dice-soft", "nograph", "fullgraph", "oracle", "dense", "causalmmm"]
 ARMS: tuple[str, ...] = Arm.__args__  # type: ignore[attr-defined]
-SupportMethod = Literal["threshold", "topk", "stability", "validation"]
+SupportMethod = Literal["threshold", "topk", "stability", "validation", "effect"]
 
 
 class StrictConfig(BaseModel):
@@ -71,6 +71,13 @@ class ModelConfig(StrictConfig):
     own_history: bool = Field(True, description="let each node use a weak term of its own past")
     own_history_max: float = Field(
         0.3, ge=0, le=1, description="upper bound of the stage-1 own-history coefficient"
+    )
+    carryover: Literal["free", "geometric"] = Field(
+        "free", description="stage-1 lag kernel per edge: any non-negative one, or geometric"
+    )
+    stage1_space: Literal["log", "scaled"] = Field(
+        "log",
+        description="stage-1 input: per-series standardised log-deviations, or scaled values",
     )
     encoder: Literal["amortized", "global"] = Field(
         "amortized", description="per-series NRI-style edge logits, or one global logit matrix"

@@ -12,7 +12,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -39,6 +39,7 @@ from pymc_dice.nn.decoders import (
     rollout,
 )
 from pymc_dice.nn.encoder import GlobalLogits, GraphEncoder, gumbel_sigmoid, kl_bernoulli
+from pymc_dice.nn.transforms import LogDeviation, Stage1Encoder
 
 logger = logging.getLogger("pymc_dice")
 
@@ -237,8 +238,11 @@ def build_modules(
     if arm in DICE_ARMS or arm == "causalmmm":
         encoder = _make_encoder(mcfg, n_nodes, candidates)
     if arm in DICE_ARMS:
+        if mcfg.stage1_space == "log":
+            encoder = Stage1Encoder(LogDeviation(n_nodes), encoder)
         restricted = RestrictedDecoder(
-            n_nodes, n_controls, mcfg.max_lag, mcfg.own_history, mcfg.own_history_max
+            n_nodes, n_controls, mcfg.max_lag, mcfg.own_history, mcfg.own_history_max,
+            mcfg.carryover,
         )
     if arm == "dense":
         decoder: Decoder = DenseDecoder(n_nodes, n_controls, 2 * mcfg.hidden_size)
@@ -252,20 +256,22 @@ def build_modules(
 def _stage1(
     data: PanelTensors, mcfg: ModelConfig, tcfg: TrainerConfig, rng, progressbar, series=None, desc=""
 ):
-    """Train encoder + restricted decoder; return them and the history."""
+    """Train encoder + restricted decoder; return them, the history and the stage-1 tensors
+    (the panel in the restricted decoder's space, see :func:`stage1_tensors`)."""
     n = data.x.shape[-1]
-    x_tr, c_tr = data.x_train, data.c_train
-    if series is not None:
-        x_tr, c_tr = x_tr[series], c_tr[series]
     _, encoder, restricted = build_modules(mcfg, n, data.c.shape[-1], data.candidates)
     encoder, restricted = encoder.to(data.x.device), restricted.to(data.x.device)
+    data1 = stage1_tensors(data, encoder)
+    x_tr, c_tr, u_tr = data.x_train, data.c_train, data1.x_train
+    if series is not None:
+        x_tr, c_tr, u_tr = x_tr[series], c_tr[series], u_tr[series]
     hard = mcfg.arm == "dice-hard"
 
     def batch_loss(idx):
         logits = encoder(x_tr[idx])
         graph = gumbel_sigmoid(logits, mcfg.tau, hard).masked_fill(~data.candidates, 0.0)
-        pred = restricted(x_tr[idx], c_tr[idx], graph)
-        mse = _masked_mse(pred, x_tr[idx, 1:], data.n_channels)
+        pred = restricted(u_tr[idx], c_tr[idx], graph)
+        mse = _masked_mse(pred, u_tr[idx, 1:], data.n_channels)
         kl = kl_bernoulli(torch.sigmoid(logits), mcfg.prior_rate, data.candidates)
         n_obs = (x_tr.shape[1] - 1) * (n - data.n_channels)
         # ELBO per observation with a plug-in Gaussian variance (sigma^2 = current MSE):
@@ -274,7 +280,7 @@ def _stage1(
 
     def validate():
         prob = edge_probabilities(encoder, data)
-        return float(rollout_errors(restricted, data, prob, tcfg.horizon).mean())
+        return float(rollout_errors(restricted, data1, prob, tcfg.horizon).mean())
 
     hist = _optimise(
         [*encoder.parameters(), *restricted.parameters()],
@@ -288,7 +294,93 @@ def _stage1(
         desc or f"{mcfg.arm} stage 1",
         progressbar,
     )
-    return encoder, restricted, hist
+    return encoder, restricted, hist, data1
+
+
+def stage1_tensors(data: PanelTensors, encoder: torch.nn.Module) -> PanelTensors:
+    """The panel as the stage-1 restricted decoder sees it.
+
+    With a :class:`~pymc_dice.nn.transforms.Stage1Encoder` (``stage1_space="log"``) the
+    transform's scale is fitted on the training window here and the values become standardised
+    log-deviations (statistics from the training dates only); otherwise ``data`` itself.
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Panel, Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> data = PanelTensors.from_panel(panel, 2,
+    ...                                torch.device("cpu"))
+    >>> _, enc, _ = build_modules(ModelConfig(), 8, 2, data.candidates)
+    >>> u = stage1_tensors(data, enc).x_train
+    >>> bool(u.mean(1).abs().max() < 1e-4), round(float(u.std()), 1)
+    (True, 1.0)
+    """
+    if not isinstance(encoder, Stage1Encoder):
+        return data
+    with torch.no_grad():
+        fitted = LogDeviation.fit(data.x_train, encoder.transform.eps)
+        encoder.transform.scale.copy_(fitted.scale)
+        u = encoder.transform(data.x, window=data.train_end)
+    return replace(data, x=u)
+
+
+def fit_effect_strength(
+    data1: PanelTensors,
+    mcfg: ModelConfig,
+    tcfg: TrainerConfig,
+    seed: int = 0,
+    progressbar: bool = False,
+) -> tuple[RestrictedDecoder, np.ndarray]:
+    """Fit a restricted decoder on every candidate edge at once and score each edge by the
+    spread of its saturated carryover effect over the training data (a Granger-style strength).
+
+    ``data1`` is the panel in the stage-1 space (:func:`stage1_tensors`). The fit is full-batch
+    (every training series each step, at least 300 steps) with early stopping on the
+    closed-loop validation MSE, so its cost does not depend on the batch size.
+
+    Returns
+    -------
+    (RestrictedDecoder, ndarray)
+        The fitted decoder and the ``[source, target]`` strengths (0 off the candidates).
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Panel, Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> data = PanelTensors.from_panel(panel, 2,
+    ...                                torch.device("cpu"))
+    >>> dec, s = fit_effect_strength(data, ModelConfig(), TrainerConfig(epochs_stage1=1, horizon=2))
+    >>> s.shape, bool((s[~data.candidates.numpy()] == 0).all())
+    ((8, 8), True)
+    """
+    torch.manual_seed(seed)
+    rng = np.random.default_rng([seed, 1])
+    n = data1.x.shape[-1]
+    dec = RestrictedDecoder(
+        n, data1.c.shape[-1], mcfg.max_lag, mcfg.own_history, mcfg.own_history_max, mcfg.carryover
+    ).to(data1.x.device)
+    full = data1.candidates.to(data1.x.dtype)
+    u, c = data1.x_train, data1.c_train
+    n_series = u.shape[0]
+    cfg = tcfg.updated(batch_size=n_series, lr=max(tcfg.lr, 2e-2), patience=max(tcfg.patience, 50))
+
+    def batch_loss(idx):
+        return _masked_mse(dec(u[idx], c[idx], full), u[idx, 1:], data1.n_channels)
+
+    def validate():
+        return float(rollout_errors(dec, data1, full, tcfg.horizon).mean())
+
+    epochs = max(300, tcfg.epochs_stage1)
+    _optimise(list(dec.parameters()), batch_loss, validate, [dec], n_series, epochs, cfg, rng,
+              "edge effects", progressbar)
+    with torch.no_grad():
+        _, lagged = dec(u, c, full, return_states=True)  # [S, T, L, N], lag 1 first
+        strength = dec.edge_effect(lagged[:, 1:]).std(dim=(0, 1))
+    return dec, (strength * data1.candidates).cpu().numpy()
 
 
 def edge_probabilities(encoder: torch.nn.Module, data: PanelTensors) -> torch.Tensor:
@@ -301,6 +393,7 @@ def _select_support(
     mcfg: ModelConfig,
     tcfg: TrainerConfig,
     data: PanelTensors,
+    data1: PanelTensors,
     nodes: Sequence[str],
     prob: np.ndarray,
     restricted: RestrictedDecoder,
@@ -314,14 +407,21 @@ def _select_support(
     if mcfg.support == "topk":
         density = mcfg.density or mcfg.prior_rate
         return select_topk(prob_da, cand, density)
-    if mcfg.support == "validation":
+    if mcfg.support in ("validation", "effect"):
+        ranking, decoder = prob_da, restricted
+        if mcfg.support == "effect":
+            decoder, strength = fit_effect_strength(data1, mcfg, tcfg, seed, progressbar)
+            ranking = graph_dataarray(strength, nodes, name="effect_strength")
 
         def errors(graph: np.ndarray) -> np.ndarray:
             g = torch.as_tensor(graph, dtype=torch.float32, device=data.x.device)
-            err = rollout_errors(restricted, data, g, tcfg.horizon)
+            err = rollout_errors(decoder, data1, g, tcfg.horizon)
             return err.mean((-1, -2)).reshape(-1).cpu().numpy()
 
-        return select_validation(prob_da, cand, errors)
+        sel = select_validation(ranking, cand, errors)
+        if mcfg.support == "effect":
+            sel = Selection(sel.graph, "effect", sel.evidence.assign(effect_strength=ranking))
+        return sel
     # stability: refit stage 1 on bootstrap resamples of the series
     samples = [prob.mean(0)]
     n_series = data.x.shape[0]
@@ -329,7 +429,7 @@ def _select_support(
         rng = np.random.default_rng([seed, r])
         torch.manual_seed(int(rng.integers(2**31)))
         idx = torch.as_tensor(rng.integers(0, n_series, n_series), device=data.x.device)
-        enc, _, _ = _stage1(data, mcfg, tcfg, rng, progressbar, series=idx, desc=f"stability {r}")
+        enc, *_ = _stage1(data, mcfg, tcfg, rng, progressbar, series=idx, desc=f"stability {r}")
         samples.append(edge_probabilities(enc, data).mean(0).cpu().numpy())
     stacked = graph_dataarray(np.stack(samples), nodes, name="edge_probability").rename(dim_0="resample")
     return select_stability(stacked, cand, mcfg.threshold, mcfg.stability_frequency)
@@ -385,13 +485,13 @@ def fit_arm(
     x_tr, c_tr = data.x_train, data.c_train
 
     if arm in DICE_ARMS:
-        encoder, restricted, hist1 = _stage1(data, mcfg, tcfg, rng, progressbar)
+        encoder, restricted, hist1, data1 = _stage1(data, mcfg, tcfg, rng, progressbar)
         result.history["stage1"] = hist1
         prob = edge_probabilities(encoder, data)
         result.encoder, result.restricted = encoder, restricted
         result.edge_prob = prob.cpu().numpy()
         result.selection = _select_support(
-            mcfg, tcfg, data, nodes, result.edge_prob, restricted, seed, progressbar
+            mcfg, tcfg, data, data1, nodes, result.edge_prob, restricted, seed, progressbar
         )
         for p in encoder.parameters():  # stage 2: frozen encoder
             p.requires_grad_(False)
@@ -402,8 +502,12 @@ def fit_arm(
         hard = arm == "dice-hard"
 
         def batch_loss(idx):
-            with torch.no_grad():
-                graph = gumbel_sigmoid(logits_all[idx], mcfg.tau, hard).masked_fill(~data.candidates, 0.0)
+            if mcfg.support == "effect":  # the encoder did not pick this graph: train on it
+                graph = deploy
+            else:
+                with torch.no_grad():
+                    graph = gumbel_sigmoid(logits_all[idx], mcfg.tau, hard)
+                    graph = graph.masked_fill(~data.candidates, 0.0)
             return _masked_mse(decoder(x_tr[idx], c_tr[idx], graph), x_tr[idx, 1:], data.n_channels)
 
         def validate():

@@ -58,18 +58,30 @@ class Decoder(nn.Module):
 
 class RestrictedDecoder(Decoder):
     """Stage-1 graph-mediated decoder: node ``i`` is predicted only from its graph-gated
-    parents through a monotone geometric carryover over lags ``1..L`` and a logistic
-    saturation, plus a bias, a linear control term and (optionally) a weak own-history
-    term bounded by ``own_max``. No latent memory and no other cross-node path.
+    parents through a carryover over lags ``1..L`` (non-negative weights summing to one, so
+    the response is monotone in the source) and a logistic saturation, plus a bias, a linear
+    control term and (optionally) a weak own-history term bounded by ``own_max``. No latent
+    memory and no other cross-node path.
+
+    ``carryover="free"`` learns any non-negative lag kernel per edge (a delayed peak
+    included); ``"geometric"`` is the decaying adstock ``w_l ~ alpha^(l-1)``.
     """
 
-    def __init__(self, n_nodes, n_controls, max_lag=4, own_history=True, own_max=0.3):
+    def __init__(
+        self, n_nodes, n_controls, max_lag=4, own_history=True, own_max=0.3, carryover="free"
+    ):
         super().__init__(n_nodes, n_controls)
+        if carryover not in ("free", "geometric"):
+            raise ValueError(f"carryover must be 'free' or 'geometric', got {carryover!r}")
         self.max_lag = max_lag
         self.own_history = own_history
         self.own_max = own_max
+        self.carryover_kind = carryover
         n = n_nodes
-        self.decay_raw = nn.Parameter(torch.zeros(n, n))
+        if carryover == "free":
+            self.lag_logits = nn.Parameter(torch.zeros(n, n, max_lag))
+        else:
+            self.decay_raw = nn.Parameter(torch.zeros(n, n))
         self.lam_raw = nn.Parameter(torch.zeros(n, n))
         self.beta_raw = nn.Parameter(torch.full((n, n), -1.0))
         self.bias = nn.Parameter(torch.zeros(n))
@@ -77,7 +89,9 @@ class RestrictedDecoder(Decoder):
         self.control_weight = nn.Parameter(torch.zeros(n_controls, n))
 
     def carryover(self) -> torch.Tensor:
-        """Normalised geometric carryover weights ``[N, N, L]`` (lag 1 first)."""
+        """Normalised carryover weights ``[N, N, L]`` (lag 1 first)."""
+        if self.carryover_kind == "free":
+            return torch.softmax(self.lag_logits, -1)
         decay = torch.sigmoid(self.decay_raw).unsqueeze(-1)
         lags = torch.arange(self.max_lag, device=decay.device, dtype=decay.dtype)
         w = decay**lags
