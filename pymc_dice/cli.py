@@ -55,9 +55,10 @@ class CliError(Exception):
 
 
 def _simulate(preset: str, n_series: int, n_periods: int, seed: int):
-    from pymc_dice import simulate
+    import importlib
 
-    return getattr(simulate, preset)(n_series=n_series, n_periods=n_periods, seed=seed)
+    module = importlib.import_module("pymc_dice.simulate")  # the module, not the function
+    return getattr(module, preset)(n_series=n_series, n_periods=n_periods, seed=seed)
 
 
 def _prepare_out(path: Path, overwrite: bool) -> Path:
@@ -109,9 +110,11 @@ class _Console:
         if self.rich is not None:
             from rich.table import Table
 
+            df = df.drop(columns=["type"], errors="ignore")
             t = Table(title=title, title_justify="left")
             for c in df.columns:
-                t.add_column(str(c), justify="left" if df[c].dtype == object else "right")
+                text = df[c].dtype == object
+                t.add_column(str(c), justify="left" if text else "right", no_wrap=text)
             for row in df.itertuples(index=False):
                 t.add_row(*[_fmt(v) for v in row])
             self.rich.print(t)
@@ -167,7 +170,9 @@ def _roles_from_args(df, args: argparse.Namespace, source: str):
     for option, cols in named.items():
         for c in cols:
             if c not in columns:
-                raise CliError(f"column {c!r} ({option}) is not in {source}; its columns are {columns}")
+                raise CliError(
+                    f"column {c!r} ({option}) is not in {source}; its columns are {columns}"
+                )
     if args.date_column:
         import pandas as pd
 
@@ -175,7 +180,8 @@ def _roles_from_args(df, args: argparse.Namespace, source: str):
             df[args.date_column] = pd.to_datetime(df[args.date_column])
         except (ValueError, TypeError) as err:
             raise CliError(
-                f"column {args.date_column!r} (--date-column) of {source} does not hold dates: {err}"
+                f"column {args.date_column!r} (--date-column) of {source} does not hold "
+                f"dates: {err}"
             ) from err
     return infer_roles(
         df,
@@ -254,8 +260,17 @@ def _fit_bayesian(train, roles, *, chains: int, draws: int, seed: int, progress:
     return mmm
 
 
-def _fit_dice(train, roles, *, epochs: int, seeds: int, horizon: int, seed: int, progress: bool,
-              draws: int | None = None):
+def _fit_dice(
+    train,
+    roles,
+    *,
+    epochs: int,
+    seeds: int,
+    horizon: int,
+    seed: int,
+    progress: bool,
+    draws: int | None = None,
+):
     from pymc_dice.mmm import DiceMMM
 
     dice = DiceMMM(
@@ -324,24 +339,48 @@ def _run(
     models: dict[str, Any] = {}
     if bayesian:
         k += 1
-        con.step(k, steps, f"fitting the Bayesian MMM (pymc-marketing, {settings['chains']} chains "
-                           f"x {settings['draws']} draws; compiles once, cached afterwards)")
+        con.step(
+            k,
+            steps,
+            f"fitting the Bayesian MMM (pymc-marketing, {settings['chains']} chains "
+            f"x {settings['draws']} draws; compiles once, cached afterwards)",
+        )
         models["bayesian"] = _fit_bayesian(
-            train, roles, chains=settings["chains"], draws=settings["draws"], seed=args.seed,
-            progress=progress, quick=args.quick,
+            train,
+            roles,
+            chains=settings["chains"],
+            draws=settings["draws"],
+            seed=args.seed,
+            progress=progress,
+            quick=args.quick,
         )
     k += 1
-    con.step(k, steps, f"fitting DiceMMM ({settings['seeds']} seeds, up to {settings['epochs']} "
-                       "epochs per stage, early stopping)")
+    con.step(
+        k,
+        steps,
+        f"fitting DiceMMM ({settings['seeds']} seeds, up to {settings['epochs']} "
+        "epochs per stage, early stopping)",
+    )
     models["dice"] = _fit_dice(
-        train, roles, epochs=settings["epochs"], seeds=settings["seeds"], horizon=horizon,
-        seed=args.seed, progress=progress, draws=settings.get("graph_draws"),
+        train,
+        roles,
+        epochs=settings["epochs"],
+        seeds=settings["seeds"],
+        horizon=horizon,
+        seed=args.seed,
+        progress=progress,
+        draws=settings.get("graph_draws"),
     )
     if save_model is not None:
         models["dice"].save(save_model, overwrite=True)
     k += 1
-    con.step(k, steps, "running the attribution test suite on "
-                       + " and ".join(models) + f" ({n_hold} held-out dates)")
+    con.step(
+        k,
+        steps,
+        "running the attribution test suite on "
+        + " and ".join(models)
+        + f" ({n_hold} held-out dates)",
+    )
     comparison = _compare(models, df, truth, horizon=horizon, placebo=placebo, progress=progress)
     k += 1
     con.step(k, steps, "DiceMMM diagnostics: CIG / AR-CIG and graph swap")
@@ -354,19 +393,33 @@ def _run(
         netcdf["bayesian_idata.nc"] = models["bayesian"].idata
     for name, obj in (extra_files or {}).items():
         netcdf[name] = obj
-    meta = {**meta, "held-out dates": f"last {n_hold} ({comparison.attrs.get('held_out_window', '')})"}
+    meta = {
+        **meta,
+        "held-out dates": f"last {n_hold} ({comparison.attrs.get('held_out_window', '')})",
+    }
     build_report(
-        out, models, df, comparison, diagnostics=diagnostics, truth=truth, title=title,
-        meta=meta, netcdf=netcdf,
+        out,
+        models,
+        df,
+        comparison,
+        diagnostics=diagnostics,
+        truth=truth,
+        title=title,
+        meta=meta,
+        netcdf=netcdf,
     )
     table = summary_table(comparison, diagnostics, "dice")
     con.print()
     con.table(table, title)
     verdict = str(diagnostics["verdict"].values)
-    con.print(f"graph-swap verdict (DiceMMM): {verdict}",
-              style="bold green" if verdict == "ok" else "bold yellow")
-    con.print(f"report: {(out / 'index.html').resolve()}  ({time.perf_counter() - con.t0:.0f}s)",
-              style="bold")
+    con.print(
+        f"graph-swap verdict (DiceMMM): {verdict}",
+        style="bold green" if verdict == "ok" else "bold yellow",
+    )
+    con.print(
+        f"report: {(out / 'index.html').resolve()}  ({time.perf_counter() - con.t0:.0f}s)",
+        style="bold",
+    )
     return 0
 
 
@@ -405,22 +458,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
         df = _read_csv(args.data)
         roles = _roles_from_args(df, args, str(args.data))
         if args.placebo is not None and args.placebo not in roles.channel_columns:
-            raise CliError(f"--placebo {args.placebo!r} is not one of the channels {list(roles.channel_columns)}")
+            raise CliError(
+                f"--placebo {args.placebo!r} is not one of the channels "
+                f"{list(roles.channel_columns)}"
+            )
         out = _prepare_out(Path(args.out), args.overwrite)
         meta = {
             "data": f"{args.data}: {len(df)} rows, channels {', '.join(roles.channel_columns)}, "
-            f"target {roles.target_column}" + (f", dims {', '.join(roles.dims)}" if roles.dims else ""),
+            f"target {roles.target_column}"
+            + (f", dims {', '.join(roles.dims)}" if roles.dims else ""),
             "truth": "none (graph-recovery and ROAS-error results are left out)",
         }
-        return _run(df, roles, out=out, args=args, settings=settings, placebo=args.placebo,
-                    bayesian=not args.no_bayesian, title="pymc-dice report", meta=meta)
+        return _run(
+            df,
+            roles,
+            out=out,
+            args=args,
+            settings=settings,
+            placebo=args.placebo,
+            bayesian=not args.no_bayesian,
+            title="pymc-dice report",
+            meta=meta,
+        )
 
     from pymc_dice.data import Roles
 
     out = _prepare_out(Path(args.out), args.overwrite)
     con = _Console()
-    con.print(f"pymc-dice demo: simulating sparse_target ({settings['n_series']} series x "
-              f"{settings['n_periods']} weeks)", style="bold")
+    con.print(
+        f"pymc-dice demo: simulating sparse_target ({settings['n_series']} series x "
+        f"{settings['n_periods']} weeks)",
+        style="bold",
+    )
     sim = _simulate("sparse_target", settings["n_series"], settings["n_periods"], args.seed)
     df = sim.df.copy()
     rng = np.random.default_rng(args.seed + 1)
@@ -431,7 +500,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     roles = Roles(**roles_d)
     graph = sim.truth["graph"]
     edges = [
-        f"{s}->{t}" for s in graph.source.values for t in graph.target.values
+        f"{s}->{t}"
+        for s in graph.source.values
+        for t in graph.target.values
         if graph.sel(source=s, target=t) > 0
     ]
     con.print("  true edges: " + ", ".join(edges))
@@ -445,9 +516,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "models": f"pymc-marketing MMM ({settings['chains']} chains x {settings['draws']} draws), "
         f"DiceMMM dice-hard ({settings['seeds']} seeds)",
     }
-    return _run(df, roles, out=out, args=args, settings=settings, truth=sim.truth,
-                placebo="placebo", bayesian=not args.no_bayesian, title="pymc-dice demo report",
-                meta=meta, save_model=out / "model.dice")
+    return _run(
+        df,
+        roles,
+        out=out,
+        args=args,
+        settings=settings,
+        truth=sim.truth,
+        placebo="placebo",
+        bayesian=not args.no_bayesian,
+        title="pymc-dice demo report",
+        meta=meta,
+        save_model=out / "model.dice",
+    )
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -456,7 +537,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     df = _read_csv(args.csv)
     roles = _roles_from_args(df, args, str(args.csv))
     if args.placebo is not None and args.placebo not in roles.channel_columns:
-        raise CliError(f"--placebo {args.placebo!r} is not one of the channels {list(roles.channel_columns)}")
+        raise CliError(
+            f"--placebo {args.placebo!r} is not one of the channels {list(roles.channel_columns)}"
+        )
     out = Path(args.out)
     model_path = Path(args.model) if args.model else out / "model.dice"
     if model_path.exists() and not args.overwrite:
@@ -467,9 +550,18 @@ def cmd_fit(args: argparse.Namespace) -> int:
         f"target {roles.target_column}",
         "model file": str(model_path),
     }
-    return _run(df, roles, out=out, args=args, settings=settings, placebo=args.placebo,
-                bayesian=args.bayesian, title="pymc-dice fit report", meta=meta,
-                save_model=model_path)
+    return _run(
+        df,
+        roles,
+        out=out,
+        args=args,
+        settings=settings,
+        placebo=args.placebo,
+        bayesian=args.bayesian,
+        title="pymc-dice fit report",
+        meta=meta,
+        save_model=model_path,
+    )
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
@@ -493,26 +585,48 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     con.step(1, 3, f"loading {model_path}")
     dice = DiceMMM.load(model_path)
     roles = dice.roles_
-    missing = [c for c in (roles.date_column, *roles.dims, *roles.channel_columns,
-                           *roles.control_columns, roles.target_column) if c not in df.columns]
+    missing = [
+        c
+        for c in (
+            roles.date_column,
+            *roles.dims,
+            *roles.channel_columns,
+            *roles.control_columns,
+            roles.target_column,
+        )
+        if c not in df.columns
+    ]
     if missing:
-        raise CliError(f"{args.csv} lacks the model's column(s) {missing}; its columns are "
-                       f"{[str(c) for c in df.columns]}")
+        raise CliError(
+            f"{args.csv} lacks the model's column(s) {missing}; its columns are "
+            f"{[str(c) for c in df.columns]}"
+        )
     horizon = args.horizon if args.horizon is not None else dice.trainer_cfg.horizon
     con.step(2, 3, "attribution tests and diagnostics (CIG / AR-CIG, graph swap)")
-    comparison = _compare({"dice": dice}, df, truth, horizon=horizon, placebo=args.placebo,
-                          progress=False)
+    comparison = _compare(
+        {"dice": dice}, df, truth, horizon=horizon, placebo=args.placebo, progress=False
+    )
     diagnostics = dice.diagnose(truth=None if truth is None else truth["graph"], horizon=horizon)
     con.step(3, 3, "writing the report")
-    build_report(out, {"dice": dice}, df, comparison, diagnostics=diagnostics, truth=truth,
-                 title="pymc-dice diagnostics", meta={"model": str(model_path), "data": str(args.csv)})
+    build_report(
+        out,
+        {"dice": dice},
+        df,
+        comparison,
+        diagnostics=diagnostics,
+        truth=truth,
+        title="pymc-dice diagnostics",
+        meta={"model": str(model_path), "data": str(args.csv)},
+    )
     con.table(summary_table(comparison, diagnostics, "dice"), "pymc-dice diagnostics")
     checks = list(zip(diagnostics["check"].values, diagnostics["check_status"].values, strict=True))
     con.print("checks: " + ", ".join(f"{c}={s}" for c, s in checks))
     verdict = str(diagnostics["verdict"].values)
     con.print(f"VERDICT: {verdict}", style="bold green" if verdict == "ok" else "bold yellow")
-    con.print(f"diagnostics: {(out / 'diagnostics.nc').resolve()}; report: "
-              f"{(out / 'index.html').resolve()}")
+    con.print(
+        f"diagnostics: {(out / 'diagnostics.nc').resolve()}; report: "
+        f"{(out / 'index.html').resolve()}"
+    )
     return 1 if args.strict and verdict != "ok" else 0
 
 
@@ -546,8 +660,11 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--chains", type=int, help="pymc-marketing chains")
     g.add_argument("--draws", type=int, help="pymc-marketing draws (and tuning steps) per chain")
     g.add_argument("--horizon", type=int, help="h of MSE@h and AR-CIG (default 7)")
-    g.add_argument("--holdout", type=int,
-                   help="last dates held out of the fit and scored (default horizon + 5; 0: none)")
+    g.add_argument(
+        "--holdout",
+        type=int,
+        help="last dates held out of the fit and scored (default horizon + 5; 0: none)",
+    )
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in about a minute")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -574,7 +691,8 @@ forecast and the influence tests; pass --holdout 0 to fit on every date.
 
 _EPILOG_DIAGNOSE = """examples:
   pymc-dice diagnose fit-report/model.dice sales.csv --out diag
-  pymc-dice diagnose dice-report/model.dice dice-report/data.csv --truth dice-report/truth.nc --out diag
+  pymc-dice diagnose dice-report/model.dice dice-report/data.csv \\
+                     --truth dice-report/truth.nc --out diag
 
 The CSV must hold the dates the model was fitted on (the same values) and may add later dates,
 which are scored as held-out dates. Exit code 0 whatever the verdict ("ok", "graph-support
@@ -594,55 +712,74 @@ def build_parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="pymc-dice",
-        description="Graph-based neural MMMs (DICE) and attribution diagnostics for pymc-marketing.",
+        description="Graph-based neural MMMs (DICE) and attribution diagnostics for "
+        "pymc-marketing.",
         epilog="run `pymc-dice <command> --help` for a command's options and examples",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     demo = sub.add_parser(
-        "demo", help="fit DiceMMM and a pymc-marketing MMM, compare them, write a report",
+        "demo",
+        help="fit DiceMMM and a pymc-marketing MMM, compare them, write a report",
         description="Simulate the default sparse_target panel (or read --data), fit a DiceMMM "
         "and a Bayesian pymc-marketing MMM on the same DataFrame, run the attribution test "
         "suite on both and write a report folder.",
-        epilog=_EPILOG_DEMO, formatter_class=raw,
+        epilog=_EPILOG_DEMO,
+        formatter_class=raw,
     )
     demo.add_argument("--out", default="dice-report", help="report folder (default: dice-report)")
     demo.add_argument("--data", help="your CSV instead of the simulated panel (no truth sections)")
     demo.add_argument("--n-series", type=int, help="simulated series (default 16; quick 3)")
     demo.add_argument("--n-periods", type=int, help="simulated weeks (default 104; quick 40)")
     demo.add_argument("--no-bayesian", action="store_true", help="skip the pymc-marketing MMM")
-    demo.add_argument("--overwrite", action="store_true",
-                      help="write into a non-empty folder not made by pymc-dice")
+    demo.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty folder not made by pymc-dice",
+    )
     _add_columns(demo)
     _add_model_options(demo)
     demo.set_defaults(func=cmd_demo)
 
     fit = sub.add_parser(
-        "fit", help="fit a DiceMMM on a CSV: saved model plus report folder",
+        "fit",
+        help="fit a DiceMMM on a CSV: saved model plus report folder",
         description="Fit a DiceMMM on a CSV in pymc-marketing's layout, save it (one zip file) "
-        "and write a report folder.", epilog=_EPILOG_FIT, formatter_class=raw,
+        "and write a report folder.",
+        epilog=_EPILOG_FIT,
+        formatter_class=raw,
     )
     fit.add_argument("csv", help="input CSV (a date column, channels, target, optional dims)")
     fit.add_argument("--out", required=True, help="report folder")
     fit.add_argument("--model", help="model file to write (default: <out>/model.dice)")
-    fit.add_argument("--bayesian", action="store_true",
-                     help="also fit a pymc-marketing MMM and compare it in the report")
-    fit.add_argument("--overwrite", action="store_true",
-                     help="replace an existing model file / write into a user's folder")
+    fit.add_argument(
+        "--bayesian",
+        action="store_true",
+        help="also fit a pymc-marketing MMM and compare it in the report",
+    )
+    fit.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing model file / write into a user's folder",
+    )
     _add_columns(fit)
     _add_model_options(fit)
     fit.set_defaults(func=cmd_fit)
 
     diag = sub.add_parser(
-        "diagnose", help="diagnose a saved DiceMMM: diagnostics netCDF, report, verdict",
+        "diagnose",
+        help="diagnose a saved DiceMMM: diagnostics netCDF, report, verdict",
         description="Run CIG / AR-CIG, graph swap and the attribution tests on a saved "
         "DiceMMM and write diagnostics.nc, report.md and index.html.",
-        epilog=_EPILOG_DIAGNOSE, formatter_class=raw,
+        epilog=_EPILOG_DIAGNOSE,
+        formatter_class=raw,
     )
     diag.add_argument("model", help="saved model file (pymc-dice fit / DiceMMM.save)")
     diag.add_argument("csv", help="the fitted data, optionally with later held-out dates")
     diag.add_argument("--out", required=True, help="output folder")
-    diag.add_argument("--truth", help="truth netCDF (pymc-dice simulate's truth.nc) to score against")
+    diag.add_argument(
+        "--truth", help="truth netCDF (pymc-dice simulate's truth.nc) to score against"
+    )
     diag.add_argument("--horizon", type=int, help="H of AR-CIG and MSE@H (default: the model's)")
     diag.add_argument("--placebo", help="a channel known to have no effect")
     diag.add_argument("--strict", action="store_true", help="exit code 1 unless the verdict is ok")
@@ -650,7 +787,8 @@ def build_parser() -> argparse.ArgumentParser:
     diag.set_defaults(func=cmd_diagnose)
 
     sim = sub.add_parser(
-        "simulate", help="write a simulator preset to CSV plus its truth",
+        "simulate",
+        help="write a simulator preset to CSV plus its truth",
         epilog="example:\n  pymc-dice simulate sparse_target --out sim --n-series 24",
         formatter_class=raw,
     )
@@ -659,7 +797,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--n-series", type=int, default=96)
     sim.add_argument("--n-periods", type=int, default=104)
     sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty folder")
+    sim.add_argument(
+        "--overwrite", action="store_true", help="allow writing into a non-empty folder"
+    )
     sim.set_defaults(func=cmd_simulate)
 
     bench = sub.add_parser("bench", help="the paper's benchmarks (sparse-target, R/d/T, rawlog)")

@@ -114,7 +114,11 @@ class ReportData:
         >>> ReportData(comparison=xr.Dataset(coords={"model": ["a", "b"]})).models
         ['a', 'b']
         """
-        return [str(m) for m in self.comparison["model"].values] if "model" in self.comparison.coords else []
+        return (
+            [str(m) for m in self.comparison["model"].values]
+            if "model" in self.comparison.coords
+            else []
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,7 +217,7 @@ def _fmt(v: Any) -> str:
 
 
 def _md_table(df: pd.DataFrame) -> str:
-    cols = [str(c) for c in df.columns]
+    cols = [str(c).replace("|", "\\|") for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in df.itertuples(index=False):
         lines.append("| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |")
@@ -307,7 +311,11 @@ def collect(
     first = next(iter(adapters.values()))
     rd.target = first.target
     dates = pd.to_datetime(data[first.date_column])
-    rd.observed = data[first.target].groupby(dates.values).sum().sort_index() if first.target in data else None
+    rd.observed = (
+        data[first.target].groupby(dates.values).sum().sort_index()
+        if first.target in data
+        else None
+    )
     last_fit = max(a.fitted_dates[-1] for a in adapters.values())
     later = dates[dates > last_fit]
     rd.held_out_start = pd.Timestamp(later.min()) if len(later) else None
@@ -422,11 +430,21 @@ def _fig_channel_influence(rd: ReportData):
             for j in range(len(models)):
                 v = values[i, j]
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=9,
-                            color="white" if rel[i, j] < 0.6 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.2g}",
+                        ha="center",
+                        va="center",
+                        fontsize=9,
+                        color="white" if rel[i, j] < 0.6 else "black",
+                    )
                 if true is not None and true[i] > 0:
-                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
-                                           edgecolor="red", linewidth=2))
+                    ax.add_patch(
+                        Rectangle(
+                            (j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2
+                        )
+                    )
         label = {"cig": "CIG (one step)", "ar_cig": "AR-CIG (closed loop)"}[kind]
         ax.set_title(f"{label}: channel -> {rd.target}")
         fig.colorbar(im, ax=ax, shrink=0.9, label="share of the model's largest")
@@ -461,8 +479,9 @@ def _fig_forecast(rd: ReportData):
     fig = Figure(figsize=(12, 4.2), layout="constrained")
     ax = fig.subplots()
     if rd.observed is not None:
-        ax.plot(rd.observed.index, rd.observed.values, color="black", linewidth=1.3,
-                label="observed")
+        ax.plot(
+            rd.observed.index, rd.observed.values, color="black", linewidth=1.3, label="observed"
+        )
     for k, label in enumerate(rd.models):
         color = f"C{k}"
         if label in rd.fitted:
@@ -473,8 +492,16 @@ def _fig_forecast(rd: ReportData):
             ax.plot(d, da.values.mean(1), color=color, linewidth=1, label=f"{label} (fitted)")
         if label in rd.forecast:
             f = rd.forecast[label]
-            ax.plot(f.index, f.values, color=color, linewidth=2, linestyle="--",
-                    marker="o", markersize=3, label=f"{label} (held-out forecast)")
+            ax.plot(
+                f.index,
+                f.values,
+                color=color,
+                linewidth=2,
+                linestyle="--",
+                marker="o",
+                markersize=3,
+                label=f"{label} (held-out forecast)",
+            )
     if rd.held_out_start is not None:
         ax.axvline(rd.held_out_start, color="grey", linestyle=":", label="held-out dates")
     ax.set_ylabel(f"{rd.target} (sum over series)")
@@ -488,12 +515,14 @@ def _fig_forecast(rd: ReportData):
 # --------------------------------------------------------------------------------------------
 
 _CSS = """
-body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0;background:#f5f6f8;color:#1d2430}
+body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0;
+ background:#f5f6f8;color:#1d2430}
 header{background:#1d2a44;color:#fff;padding:22px 40px}
 header h1{margin:0 0 6px;font-size:26px}
 header p{margin:2px 0;color:#c9d3e6;font-size:14px}
 main{max-width:1320px;margin:0 auto;padding:10px 30px 40px}
-section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);margin:22px 0;padding:14px 26px 20px}
+section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);margin:22px 0;
+ padding:14px 26px 20px}
 h2{font-size:20px;border-bottom:2px solid #e3e7ee;padding-bottom:6px}
 h3{font-size:16px;margin:18px 0 6px}
 p.lead{color:#4a5568;font-size:14px;max-width:1100px}
@@ -503,7 +532,8 @@ th{background:#eef1f6}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%;height:auto;display:block;margin:6px 0}
 .verdict{display:inline-block;padding:3px 10px;border-radius:12px;font-weight:600;font-size:14px}
-.v-ok{background:#d4f3dd;color:#17652f}.v-warn{background:#fde8c8;color:#8a4b00}.v-na{background:#e3e7ee;color:#374151}
+.v-ok{background:#d4f3dd;color:#17652f}.v-warn{background:#fde8c8;color:#8a4b00}
+.v-na{background:#e3e7ee;color:#374151}
 ul.files{font-family:monospace;font-size:13px}
 pre{background:#f2f4f7;padding:8px;font-size:12px;white-space:pre-wrap}
 """
@@ -605,8 +635,12 @@ def write_report(
         items.append(
             img(
                 "graph.png",
-                plot_graph(rd.learned_graph, rd.selected_graph, rd.true_graph,
-                           title="learned edge probability"),
+                plot_graph(
+                    rd.learned_graph.round(2),  # two decimals: no overlapping 1e-07 labels
+                    rd.selected_graph,
+                    rd.true_graph,
+                    title="learned edge probability",
+                ),
             )
         )
     else:
@@ -677,7 +711,11 @@ def write_report(
             "p",
             "Prediction with the actual spend minus the prediction with the channel's spend "
             "set to zero, in target units, summed over series (fitted dates)."
-            + (" The bottom panel is the simulator's noise-free truth." if "truth" in rd.contributions else ""),
+            + (
+                " The bottom panel is the simulator's noise-free truth."
+                if "truth" in rd.contributions
+                else ""
+            ),
         ),
         img("contributions.png", _fig_contributions(rd)),
     ]
@@ -705,8 +743,7 @@ def write_report(
     written["index.html"] = out / "index.html"
     written["report.md"] = out / "report.md"
     present = sorted(
-        {p.name for p in out.iterdir() if p.is_file() and not p.name.startswith(".")}
-        | set(written)
+        {p.name for p in out.iterdir() if p.is_file() and not p.name.startswith(".")} | set(written)
     )
     files = [(n, _FILES.get(n, "figure" if n.endswith(".png") else "")) for n in present]
     blocks.append(("files", SECTIONS["files"], [("files", files)]))
@@ -717,9 +754,7 @@ def write_report(
 
 
 def _render_html(rd: ReportData, blocks) -> str:
-    meta = "".join(
-        f"<p><b>{html.escape(k)}:</b> {html.escape(v)}</p>" for k, v in rd.meta.items()
-    )
+    meta = "".join(f"<p><b>{html.escape(k)}:</b> {html.escape(v)}</p>" for k, v in rd.meta.items())
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(rd.title)}</title><style>{_CSS}</style></head><body>",
@@ -816,7 +851,8 @@ def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
     """Attributes netCDF can store (str / numbers); others as their ``str``."""
     ds = ds.copy()
     ds.attrs = {
-        k: v if isinstance(v, str | int | float | np.number) else str(v) for k, v in ds.attrs.items()
+        k: v if isinstance(v, str | int | float | np.number) else str(v)
+        for k, v in ds.attrs.items()
     }
     return ds
 
@@ -891,5 +927,7 @@ def screenshot(
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if not png.exists():
-        raise RuntimeError(f"chromium wrote no screenshot (exit {proc.returncode}): {proc.stderr[-800:]}")
+        raise RuntimeError(
+            f"chromium wrote no screenshot (exit {proc.returncode}): {proc.stderr[-800:]}"
+        )
     return png
