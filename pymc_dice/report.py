@@ -687,10 +687,27 @@ def write_report(
         )
         swap = rd.diagnostics["graph_swap"]
         swap = swap.mean("chain") if "chain" in swap.dims else swap
-        swap_df = swap.transpose("graph_input", "metric").to_pandas().reset_index()
+        # metrics with no value for any input (nAUPRC without a reference graph) are left out
+        metrics = [
+            str(m)
+            for m in swap["metric"].values
+            if np.isfinite(swap.sel(metric=m).values.astype(float)).any()
+        ]
+        if len(metrics) < swap.sizes["metric"]:
+            items.append(
+                (
+                    "p",
+                    "No reference graph is known, so only the forecasts of the graph inputs are "
+                    "shown: influence nAUPRC and the verdict need the true (or a trusted) graph "
+                    "(pymc-dice diagnose --truth).",
+                )
+            )
+        swap_df = swap.sel(metric=metrics).transpose("graph_input", "metric").to_pandas()
+        swap_df = swap_df.reset_index()
         swap_df.columns = [str(c) for c in swap_df.columns]
         items.append(("table", swap_df))
-        items.append(img("graph_swap.png", plot_graph_swap(rd.diagnostics)))
+        if metrics:
+            items.append(img("graph_swap.png", plot_graph_swap(rd.diagnostics, metrics)))
         if "check_status" in rd.diagnostics:
             checks = pd.DataFrame(
                 {

@@ -165,6 +165,10 @@ def test_demo_on_a_users_csv_has_no_truth_sections(tmp_path, user_csv, capsys):
     assert "AR-CIG nAUPRC" not in md and "ROAS error" not in md
     assert "## Graph swap" in md and "## Forecast vs observed" in md
     assert "true edges" not in md
+    # the graph swap shows forecasts only: no nAUPRC columns without a reference graph
+    assert "No reference graph is known" in md
+    assert "| graph_input | mse_target@3 | mse_all@3 |\n" in md
+    assert (out / "graph_swap.png").exists()
     assert "report:" in stdout and str(out / "index.html") in stdout
     assert xr.load_dataset(out / "diagnostics.nc")["graph_swap"].sizes["graph_input"] >= 3
 
