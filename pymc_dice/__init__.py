@@ -5,9 +5,17 @@ The heavy modules (torch, pymc-marketing) load on first use:
 >>> import pymc_dice
 >>> pymc_dice.__version__
 '0.1.0'
+>>> from pymc_dice.simulate import sparse_target  # the submodule stays importable
+>>> callable(pymc_dice.simulate)
+True
 """
 
 from importlib import import_module
+
+# ``simulate`` is both a submodule and a function: bind the function eagerly (the simulator
+# needs only numpy, pandas and xarray) so ``pymc_dice.simulate`` is always the function,
+# whatever was imported before.
+from pymc_dice.simulate import rawlog, rdt, simulate, sparse_target
 
 __version__ = "0.1.0"
 
@@ -15,15 +23,11 @@ _LAZY = {
     "DiceMMM": "pymc_dice.mmm",
     "ModelConfig": "pymc_dice.config",
     "TrainerConfig": "pymc_dice.config",
-    "simulate": "pymc_dice.simulate",
-    "sparse_target": "pymc_dice.simulate",
-    "rdt": "pymc_dice.simulate",
-    "rawlog": "pymc_dice.simulate",
     "attribution_tests": "pymc_dice.attribution",
     "compare": "pymc_dice.attribution",
 }
 
-__all__ = [*_LAZY, "__version__"]
+__all__ = [*_LAZY, "simulate", "sparse_target", "rdt", "rawlog", "__version__"]
 
 
 def __getattr__(name: str):

@@ -203,13 +203,13 @@ def suite_settings(
 
 @functools.lru_cache(maxsize=4)
 def _simulation(suite: str, n_series: int, n_periods: int, R: int, d: int, seed: int):
-    from pymc_dice import simulate
+    from pymc_dice.simulate import rawlog, rdt, sparse_target
 
     if suite in ("sparse-target", "graph-swap"):
-        return simulate.sparse_target(n_series=n_series, n_periods=n_periods, seed=seed)
+        return sparse_target(n_series=n_series, n_periods=n_periods, seed=seed)
     if suite == "rdt":
-        return simulate.rdt(R, d, n_periods, n_series=n_series, seed=seed)
-    return simulate.rawlog(n_series=n_series, n_periods=n_periods, seed=seed)
+        return rdt(R, d, n_periods, n_series=n_series, seed=seed)
+    return rawlog(n_series=n_series, n_periods=n_periods, seed=seed)
 
 
 def _truths(truth: xr.Dataset, panel) -> tuple[xr.DataArray, xr.DataArray]:

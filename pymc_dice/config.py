@@ -86,8 +86,12 @@ class ModelConfig(StrictConfig):
     tau: float = Field(0.5, gt=0, le=10, description="Gumbel-softmax temperature")
     prior_rate: float = Field(0.2, gt=0, lt=1, description="sparse Bernoulli prior rate rho")
     kl_weight: float = Field(1.0, ge=0, description="weight of the KL term per candidate edge")
-    support: SupportMethod = Field("validation", description="support-selection method")
-    threshold: float = Field(0.5, gt=0, lt=1, description="edge-probability threshold")
+    support: SupportMethod = Field(
+        "effect", description="support-selection method (see docs/concepts.md)"
+    )
+    threshold: float = Field(
+        0.5, gt=0, lt=1, description="edge-probability threshold; relative strength for 'effect'"
+    )
     density: float | None = Field(
         None, gt=0, le=1, description="top-k density (fraction of candidate edges) for 'topk'"
     )

@@ -260,3 +260,32 @@ def select_validation(
         coords={"n_edges": ks},
     )
     return Selection(_from_flat(order[:chosen_k], prob), "validation", ev)
+
+
+def select_effect(strength: xr.DataArray, candidates: xr.DataArray, threshold: float = 0.5) -> Selection:
+    """Keep the edges whose strength is at least ``threshold`` times the strongest candidate
+    parent of the same target (each target keeps at least one parent when any has strength).
+
+    ``strength`` is a non-negative ``(source, target)`` score such as the effect spread of
+    :func:`pymc_dice.train.fit_effect_strength`; a relative cut per target does not depend on
+    the targets' different scales.
+
+    Examples
+    --------
+    >>> s = graph_dataarray([[0, 0.2, 0.9], [0, 0, 0.6], [0, 0, 0]], ["tv", "m", "y"])
+    >>> c = candidate_mask(["tv", "m", "y"], ["tv"], "y")
+    >>> sel = select_effect(s, c, threshold=0.5)
+    >>> sel.graph.sel(target="y").values.tolist(), sel.graph.sel(target="m").values.tolist()
+    ([1.0, 1.0, 0.0], [1.0, 0.0, 0.0])
+    """
+    s = np.asarray(strength.transpose(*GRAPH_DIMS).values, dtype=float)
+    mask = np.asarray(candidates.transpose(*GRAPH_DIMS).values, dtype=bool)
+    s = np.where(mask, np.clip(s, 0.0, None), 0.0)
+    top = s.max(axis=0, keepdims=True)
+    relative = np.divide(s, top, out=np.zeros_like(s), where=top > 0)
+    graph = ((relative >= threshold) & mask & (s > 0)).astype(float)
+    rel_da = strength.copy(data=relative.T if strength.dims != GRAPH_DIMS else relative)
+    ev = xr.Dataset(
+        {"effect_strength": strength, "relative_strength": rel_da, "n_edges": int(graph.sum())}
+    )
+    return Selection(graph_dataarray(graph, list(strength["source"].values)), "effect", ev)

@@ -25,6 +25,7 @@ from pymc_dice.graph import (
     Selection,
     candidate_mask,
     graph_dataarray,
+    select_effect,
     select_stability,
     select_threshold,
     select_topk,
@@ -407,21 +408,17 @@ def _select_support(
     if mcfg.support == "topk":
         density = mcfg.density or mcfg.prior_rate
         return select_topk(prob_da, cand, density)
-    if mcfg.support in ("validation", "effect"):
-        ranking, decoder = prob_da, restricted
-        if mcfg.support == "effect":
-            decoder, strength = fit_effect_strength(data1, mcfg, tcfg, seed, progressbar)
-            ranking = graph_dataarray(strength, nodes, name="effect_strength")
+    if mcfg.support == "effect":
+        _, strength = fit_effect_strength(data1, mcfg, tcfg, seed, progressbar)
+        return select_effect(graph_dataarray(strength, nodes, name="effect_strength"), cand, mcfg.threshold)
+    if mcfg.support == "validation":
 
         def errors(graph: np.ndarray) -> np.ndarray:
             g = torch.as_tensor(graph, dtype=torch.float32, device=data.x.device)
-            err = rollout_errors(decoder, data1, g, tcfg.horizon)
+            err = rollout_errors(restricted, data1, g, tcfg.horizon)
             return err.mean((-1, -2)).reshape(-1).cpu().numpy()
 
-        sel = select_validation(ranking, cand, errors)
-        if mcfg.support == "effect":
-            sel = Selection(sel.graph, "effect", sel.evidence.assign(effect_strength=ranking))
-        return sel
+        return select_validation(prob_da, cand, errors)
     # stability: refit stage 1 on bootstrap resamples of the series
     samples = [prob.mean(0)]
     n_series = data.x.shape[0]
