@@ -900,7 +900,17 @@ def main(argv: list[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["--help"])  # doctest: +SKIP
+    >>> import contextlib, io
+    >>> buf = io.StringIO()
+    >>> try:
+    ...     with contextlib.redirect_stdout(buf):
+    ...         main(["--help"])
+    ... except SystemExit as stop:
+    ...     code = stop.code
+    >>> code, buf.getvalue().startswith("usage: python -m pymc_dice.bench")
+    (0, True)
+    >>> main(["rdt", "--size", "n_series"])  # a bad option value: exit code 2, nothing run
+    2
     """
     parser = add_arguments(
         argparse.ArgumentParser(prog="python -m pymc_dice.bench", description=__doc__.split("\n")[0])

@@ -103,6 +103,12 @@ class Job:
     ({'n': 3}, 16)
     >>> job.data_seed == Job("toy", "b", 0, "small", {"n": 3}).data_seed  # same data for every arm
     True
+    >>> job.job_seed == Job("toy", "a", 0, "small", {"n": 3}).job_seed  # deterministic
+    True
+    >>> job.job_seed != Job("toy", "b", 0, "small", {"n": 3}).job_seed  # training differs per arm
+    True
+    >>> job.label, job.to_dict()["params"]
+    ('toy/a/small/seed0', {'n': 3})
     """
 
     suite: str

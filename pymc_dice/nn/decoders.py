@@ -22,7 +22,22 @@ def _batched_graph(graph: torch.Tensor, batch: int) -> torch.Tensor:
 
 
 class Decoder(nn.Module):
-    """Base class: a loop of :meth:`step` over time (subclasses may vectorise it)."""
+    """Base class: a loop of :meth:`step` over time (subclasses may vectorise it).
+
+    Examples
+    --------
+    Any subclass, here :class:`GraphSafeDecoder`; one step, then the teacher-forced loop:
+
+    >>> dec = GraphSafeDecoder(n_nodes=3, n_controls=2)
+    >>> x, c, graph = torch.zeros(2, 5, 3), torch.zeros(2, 5, 2), torch.ones(3, 3)
+    >>> state = dec.init_state(2, x)
+    >>> state, pred = dec.step(state, x[:, 0], c[:, 1], graph.expand(2, -1, -1))
+    >>> state.shape, pred.shape
+    (torch.Size([2, 3, 32]), torch.Size([2, 3]))
+    >>> preds, states = dec.forward(x, c, graph, return_states=True)
+    >>> preds.shape, states.shape
+    (torch.Size([2, 4, 3]), torch.Size([2, 5, 3, 32]))
+    """
 
     #: whether the decoder reads its graph input (False only for the bypass-prone ``dense``)
     uses_graph = True
@@ -33,9 +48,12 @@ class Decoder(nn.Module):
         self.n_controls = n_controls
 
     def init_state(self, batch: int, like: torch.Tensor) -> torch.Tensor:
+        """The state before any observation, for ``batch`` series (device and dtype of ``like``)."""
         raise NotImplementedError
 
     def step(self, state, x_t, c_next, graph):
+        """One step: ``(state_{t+1}, xhat_{t+1})`` from ``state_t``, ``x_t: [B, N]``, the
+        controls ``c_{t+1}: [B, C]`` and ``graph: [B, N, N]``."""
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, graph: torch.Tensor, return_states=False):
@@ -65,6 +83,22 @@ class RestrictedDecoder(Decoder):
 
     ``carryover="free"`` learns any non-negative lag kernel per edge (a delayed peak
     included); ``"geometric"`` is the decaying adstock ``w_l ~ alpha^(l-1)``.
+
+    Examples
+    --------
+    >>> dec = RestrictedDecoder(n_nodes=3, n_controls=1, max_lag=2)
+    >>> w = dec.carryover()
+    >>> w.shape, bool(torch.allclose(w.sum(-1), torch.ones(3, 3)))  # lag weights sum to one
+    (torch.Size([3, 3, 2]), True)
+    >>> x, c, graph = torch.rand(2, 6, 3), torch.rand(2, 6, 1), torch.ones(3, 3)
+    >>> lagged = torch.ones(2, 2, 3)  # [B, L, N], lag 1 first
+    >>> dec.edge_effect(lagged).shape, dec.predict(lagged, c[:, 1], graph).shape
+    (torch.Size([2, 3, 3]), torch.Size([2, 3]))
+    >>> state, pred = dec.step(dec.init_state(2, x), x[:, 0], c[:, 1], graph)
+    >>> state.shape, pred.shape
+    (torch.Size([2, 2, 3]), torch.Size([2, 3]))
+    >>> torch.allclose(dec.forward(x, c, graph), Decoder.forward(dec, x, c, graph))  # = step loop
+    True
     """
 
     def __init__(
@@ -107,6 +141,8 @@ class RestrictedDecoder(Decoder):
         return F.softplus(self.beta_raw) * torch.tanh(lam * adstock)
 
     def predict(self, lagged, c_next, graph):
+        """Predictions ``[..., N]`` from lag windows ``[..., L, N]`` (lag 1 first), the controls
+        ``c_next`` and ``graph``."""
         effect = (graph * self.edge_effect(lagged)).sum(-2)
         pred = self.bias + effect + c_next @ self.control_weight
         if self.own_history:
@@ -114,9 +150,11 @@ class RestrictedDecoder(Decoder):
         return pred
 
     def init_state(self, batch, like):
+        """Zero lag window ``[B, L, N]`` (dates before the first are zero)."""
         return like.new_zeros(batch, self.max_lag, self.n_nodes)
 
     def step(self, state, x_t, c_next, graph):
+        """Shift ``x_t`` into the lag window; the new window is also the next state."""
         lagged = torch.cat([x_t.unsqueeze(1), state[:, :-1]], 1)
         return lagged, self.predict(lagged, c_next, graph)
 
@@ -139,6 +177,27 @@ class GraphSafeDecoder(Decoder):
     controls and the message ``m_i(t) = sum_j A[j, i] psi(h_j(t), x_j(t))``. There is no
     other path between nodes, so ``d xhat_i(t+k) / d x_j(t) = 0`` unless ``A`` has a path
     ``j -> i`` of length ``<= k``. ``psi`` does not see the source's identity.
+
+    Examples
+    --------
+    With the single edge ``0 -> 1``, node 2 is blind to node 0 and node 1 is not:
+
+    >>> dec = GraphSafeDecoder(n_nodes=3, n_controls=1)
+    >>> x, c = torch.rand(1, 6, 3, requires_grad=True), torch.zeros(1, 6, 1)
+    >>> graph = torch.zeros(3, 3)
+    >>> graph[0, 1] = 1.0
+    >>> pred = dec.forward(x, c, graph)
+    >>> (to_2,) = torch.autograd.grad(pred[0, -1, 2], x, retain_graph=True)
+    >>> (to_1,) = torch.autograd.grad(pred[0, -1, 1], x)
+    >>> bool(to_2[..., 0].abs().max() == 0), bool(to_1[..., 0].abs().max() > 0)
+    (True, True)
+    >>> state = dec.init_state(1, x)
+    >>> m = dec.messages(state, x[:, 0], torch.zeros(1, 3, 3))  # no edges, no messages
+    >>> m.shape, bool(m.abs().max() == 0)
+    (torch.Size([1, 3, 16]), True)
+    >>> state, pred = dec.step(state, x[:, 0], c[:, 1], graph.expand(1, -1, -1))
+    >>> state.shape, pred.shape
+    (torch.Size([1, 3, 32]), torch.Size([1, 3]))
     """
 
     def __init__(self, n_nodes, n_controls, hidden=32, message=16, embed=8):
@@ -150,6 +209,7 @@ class GraphSafeDecoder(Decoder):
         self.readout = nn.Sequential(nn.Linear(hidden + embed, hidden), nn.Tanh(), nn.Linear(hidden, 1))
 
     def init_state(self, batch, like):
+        """Zero latent states ``[B, N, hidden]``."""
         return like.new_zeros(batch, self.n_nodes, self.hidden)
 
     def messages(self, state, x_t, graph):
@@ -158,6 +218,7 @@ class GraphSafeDecoder(Decoder):
         return torch.einsum("bji,bjm->bim", graph, out)
 
     def step(self, state, x_t, c_next, graph):
+        """GRU update of every node from its input, the controls and its incoming messages."""
         b, n = x_t.shape
         emb = self.node_embedding.expand(b, -1, -1)
         inp = torch.cat(
@@ -170,7 +231,20 @@ class GraphSafeDecoder(Decoder):
 
 
 class DenseDecoder(Decoder):
-    """The bypass-prone baseline: one joint recurrent state over all nodes, no graph."""
+    """The bypass-prone baseline: one joint recurrent state over all nodes, no graph.
+
+    Examples
+    --------
+    >>> dec = DenseDecoder(n_nodes=3, n_controls=1)
+    >>> x, c = torch.rand(2, 5, 3), torch.zeros(2, 5, 1)
+    >>> empty, full = torch.zeros(3, 3), torch.ones(3, 3)
+    >>> same = torch.equal(dec.forward(x, c, empty), dec.forward(x, c, full))
+    >>> dec.uses_graph, same  # the graph is ignored
+    (False, True)
+    >>> state, pred = dec.step(dec.init_state(2, x), x[:, 0], c[:, 1], None)
+    >>> state.shape, pred.shape
+    (torch.Size([2, 64]), torch.Size([2, 3]))
+    """
 
     uses_graph = False
 
@@ -181,9 +255,11 @@ class DenseDecoder(Decoder):
         self.readout = nn.Linear(hidden, n_nodes)
 
     def init_state(self, batch, like):
+        """Zero joint state ``[B, hidden]``."""
         return like.new_zeros(batch, self.hidden)
 
     def step(self, state, x_t, c_next, graph):
+        """GRU update of the joint state from all nodes and the controls (``graph`` unused)."""
         new = self.cell(torch.cat([x_t, c_next], -1), state)
         return new, self.readout(new)
 
@@ -195,6 +271,18 @@ class CausalMMMDecoder(GraphSafeDecoder):
     target additionally receives a Hill response of each parent's current value whose
     half-saturation and shape come from the target's own latent context. It predicts a mean
     and a per-node log-variance for the Gaussian NLL.
+
+    Examples
+    --------
+    The Hill response changes the target's (last node's) prediction only:
+
+    >>> dec = CausalMMMDecoder(n_nodes=3, n_controls=1)
+    >>> x, c, graph = torch.rand(2, 5, 3), torch.zeros(2, 5, 1), torch.ones(2, 3, 3)
+    >>> state = dec.init_state(2, x)
+    >>> _, pred = dec.step(state, x[:, 0], c[:, 1], graph)
+    >>> _, base = GraphSafeDecoder.step(dec, state, x[:, 0], c[:, 1], graph)
+    >>> pred.shape, dec.log_var.shape, torch.equal(pred[:, :-1], base[:, :-1])
+    (torch.Size([2, 3]), torch.Size([3]), True)
     """
 
     def __init__(self, n_nodes, n_controls, hidden=32, message=16, embed=8):
@@ -204,6 +292,7 @@ class CausalMMMDecoder(GraphSafeDecoder):
         self.log_var = nn.Parameter(torch.full((n_nodes,), -4.0))
 
     def step(self, state, x_t, c_next, graph):
+        """The :class:`GraphSafeDecoder` step plus the parents' Hill response at the target."""
         new, pred = super().step(state, x_t, c_next, graph)
         k_raw, s_raw = self.hill_context(state[:, -1]).chunk(2, -1)
         half = F.softplus(k_raw) + 0.05
@@ -230,6 +319,16 @@ def rollout(
     From origin ``t`` (``x[:, t]`` observed), step ``horizon`` times; channels are fed their
     observed values, mediators and target the model's own predictions. Batched over series
     and origins; the only loop is over the ``horizon`` steps.
+
+    Examples
+    --------
+    >>> dec = RestrictedDecoder(n_nodes=3, n_controls=1)
+    >>> x, c, graph = torch.rand(2, 10, 3), torch.rand(2, 10, 1), torch.ones(3, 3)
+    >>> rollout(dec, x, c, graph, torch.tensor([2, 5]), horizon=3, n_channels=1).shape
+    torch.Size([2, 2, 3, 3])
+    >>> one = rollout(dec, x, c, graph, torch.arange(9), horizon=1, n_channels=1)
+    >>> torch.allclose(one[:, :, 0], dec(x, c, graph))  # one step ahead = teacher forcing
+    True
     """
     b, _, n = x.shape
     o = len(origins)

@@ -45,7 +45,15 @@ def kl_bernoulli(prob: torch.Tensor, rate: float, mask: torch.Tensor) -> torch.T
 
 
 class GlobalLogits(nn.Module):
-    """One learnable edge-logit matrix shared by every series (single-graph data)."""
+    """One learnable edge-logit matrix shared by every series (single-graph data).
+
+    Examples
+    --------
+    >>> candidates = ~torch.eye(3, dtype=torch.bool)  # no self-loops
+    >>> logits = GlobalLogits(3, candidates).forward(torch.zeros(2, 5, 3))
+    >>> logits.shape, bool(logits.diagonal(dim1=1, dim2=2).isneginf().all())
+    (torch.Size([2, 3, 3]), True)
+    """
 
     def __init__(self, n_nodes: int, candidates: torch.Tensor, init: float = 0.0):
         super().__init__()
@@ -66,6 +74,16 @@ class GraphEncoder(nn.Module):
     node -> edge -> node message passing (as in NRI) give one logit per ordered pair.
     Pair features also include lagged cross-correlations of the source's past with the
     target's present, the statistic a Granger graph is about.
+
+    Examples
+    --------
+    >>> enc = GraphEncoder(3, ~torch.eye(3, dtype=torch.bool), hidden=8, max_lag=2)
+    >>> x = torch.randn(2, 12, 3)
+    >>> enc.lagged_correlation(x).shape  # [B, source, target, lag]
+    torch.Size([2, 3, 3, 2])
+    >>> logits = enc.forward(x)
+    >>> logits.shape, bool(logits.diagonal(dim1=1, dim2=2).isneginf().all())
+    (torch.Size([2, 3, 3]), True)
     """
 
     def __init__(

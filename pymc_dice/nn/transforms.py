@@ -24,6 +24,10 @@ class LogDeviation(nn.Module):
     (torch.Size([3, 20, 4]), True)
     >>> torch.allclose(t(2.0 * x), u, atol=1e-5)  # invariant to a series' level
     True
+    >>> torch.equal(t.forward(x), t.deviation(x) / t.scale)
+    True
+    >>> bool(t.forward(x, window=6)[:, :6].mean(1).abs().max() < 1e-5)  # centred on the window
+    True
     """
 
     def __init__(self, n_nodes: int, eps: float = 0.1):
@@ -52,7 +56,19 @@ class LogDeviation(nn.Module):
 
 
 class Stage1Encoder(nn.Module):
-    """An edge encoder that reads its input through :class:`LogDeviation`."""
+    """An edge encoder that reads its input through :class:`LogDeviation`.
+
+    Examples
+    --------
+    >>> from pymc_dice.nn.encoder import GraphEncoder
+    >>> x = torch.rand(2, 12, 3) + 0.5
+    >>> candidates = ~torch.eye(3, dtype=torch.bool)
+    >>> enc = Stage1Encoder(LogDeviation.fit(x), GraphEncoder(3, candidates, hidden=8, max_lag=2))
+    >>> enc.forward(x).shape, torch.equal(enc.candidates, candidates)
+    (torch.Size([2, 3, 3]), True)
+    >>> torch.allclose(enc.forward(3.0 * x), enc.forward(x), atol=1e-5)  # level-free logits
+    True
+    """
 
     def __init__(self, transform: LogDeviation, encoder: nn.Module):
         super().__init__()
