@@ -66,7 +66,18 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 @dataclass
 class PanelTensors:
-    """Device tensors of a panel, built once and shared by every seed and arm."""
+    """Device tensors of a panel, built once and shared by every seed and arm.
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> data = PanelTensors.from_panel(panel, horizon=2, device=torch.device("cpu"))
+    >>> tuple(data.x.shape), tuple(data.x_train.shape), tuple(data.c_train.shape)
+    ((4, 30, 8), (4, 22, 8), (4, 22, 2))
+    """
 
     x: torch.Tensor  # [S, T, N]
     c: torch.Tensor  # [S, T, C]
@@ -77,6 +88,7 @@ class PanelTensors:
 
     @classmethod
     def from_panel(cls, panel: Panel, horizon: int, device: torch.device) -> PanelTensors:
+        """Tensors of ``panel`` on ``device``, with the forecast origins for ``horizon``."""
         t_len = len(panel.dates)
         origins = forecast_origins(panel.train_end, t_len, horizon)
         cand = candidate_mask(panel.nodes, panel.roles.channel_columns, panel.roles.target_column)
@@ -91,16 +103,30 @@ class PanelTensors:
 
     @property
     def x_train(self) -> torch.Tensor:
+        """Node values on training dates, ``[S, train_end, N]``."""
         return self.x[:, : self.train_end]
 
     @property
     def c_train(self) -> torch.Tensor:
+        """Controls on training dates, ``[S, train_end, C]``."""
         return self.c[:, : self.train_end]
 
 
 @dataclass
 class TrainedArm:
-    """One trained arm for one seed: modules, graphs and training history."""
+    """One trained arm for one seed: modules, graphs and training history.
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> arm = fit_arm(panel, ModelConfig(arm="fullgraph", hidden_size=4),
+    ...               TrainerConfig(epochs_stage2=1, horizon=2), progressbar=False)
+    >>> arm.learned_graph is None, int(arm.graph_input().sum())  # 19 candidate edges
+    (True, 19)
+    """
 
     arm: str
     seed: int
@@ -142,7 +168,21 @@ def rollout_errors(
     chunk: int = 256,
 ) -> torch.Tensor:
     """Squared closed-loop errors on non-channel nodes, ``[S, O, horizon, N - n_channels]``,
-    from every validation origin (no gradients; series in chunks to bound memory)."""
+    from every validation origin (no gradients; series in chunks to bound memory).
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> arm = fit_arm(panel, ModelConfig(arm="nograph", hidden_size=4),
+    ...               TrainerConfig(epochs_stage2=1, horizon=2), progressbar=False)
+    >>> data = PanelTensors.from_panel(panel, 2, torch.device("cpu"))
+    >>> err = rollout_errors(arm.decoder, data, torch.zeros(8, 8), horizon=2)
+    >>> err.shape[0], err.shape[2], err.shape[3]  # series, horizon, non-channel nodes
+    (4, 2, 3)
+    """
     out = []
     with torch.no_grad():
         for start in range(0, data.x.shape[0], chunk):
@@ -385,7 +425,20 @@ def fit_effect_strength(
 
 
 def edge_probabilities(encoder: torch.nn.Module, data: PanelTensors) -> torch.Tensor:
-    """Edge probabilities ``[S, N, N]`` from each series' training window (no gradients)."""
+    """Edge probabilities ``[S, N, N]`` from each series' training window (no gradients).
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> data = PanelTensors.from_panel(panel, 2, torch.device("cpu"))
+    >>> _, enc, _ = build_modules(ModelConfig(), 8, 2, data.candidates)
+    >>> p = edge_probabilities(enc, data)
+    >>> tuple(p.shape), bool(p[:, ~data.candidates].eq(0).all())
+    ((4, 8, 8), True)
+    """
     with torch.no_grad():
         return torch.sigmoid(encoder(data.x_train)).masked_fill(~data.candidates, 0.0)
 
@@ -580,7 +633,20 @@ def fit_ensemble(
     oracle=None,
     progressbar: bool | None = None,
 ) -> list[TrainedArm]:
-    """Train one arm for several seeds on tensors built once (the ``chain`` dim of results)."""
+    """Train one arm for several seeds on tensors built once (the ``chain`` dim of results).
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> arms = fit_ensemble(panel, ModelConfig(arm="nograph", hidden_size=4),
+    ...                     TrainerConfig(epochs_stage2=1, horizon=2), seeds=(0, 1),
+    ...                     progressbar=False)
+    >>> [a.seed for a in arms]
+    [0, 1]
+    """
     tcfg = trainer_config or TrainerConfig()
     data = PanelTensors.from_panel(panel, tcfg.horizon, resolve_device(tcfg.device))
     return [

@@ -46,6 +46,12 @@ MODULES = (
     "pymc_dice.diagnostics.influence",
     "pymc_dice.diagnostics.swap",
     "pymc_dice.diagnostics.finite_difference",
+    "pymc_dice.train",
+    "pymc_dice.nn.transforms",
+    "pymc_dice.nn.encoder",
+    "pymc_dice.nn.decoders",
+    "pymc_dice.sweep",
+    "pymc_dice.bench",
 )
 
 # "qualified name" -> the test that exercises it instead of a runnable docstring example.
