@@ -473,7 +473,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     Examples
     --------
-    >>> cmd_demo(build_parser().parse_args(["demo", "--quick", "--out", "r"]))  # doctest: +SKIP
+    >>> args = build_parser().parse_args(["demo", "--quick", "--out", "r"])
+    >>> args.quick, args.data is None
+    (True, True)
+    >>> cmd_demo(args)  # doctest: +SKIP
     0
     """
     import numpy as np
@@ -561,7 +564,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     Examples
     --------
-    >>> cmd_fit(build_parser().parse_args(["fit", "sales.csv", "--out", "r"]))  # doctest: +SKIP
+    >>> args = build_parser().parse_args(["fit", "sales.csv", "--out", "r", "--epochs", "50"])
+    >>> args.csv, args.epochs
+    ('sales.csv', 50)
+    >>> cmd_fit(args)  # doctest: +SKIP
     0
     """
     settings = _settings(args)
@@ -603,6 +609,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     Examples
     --------
     >>> args = build_parser().parse_args(["diagnose", "r/model.dice", "sales.csv", "--out", "d"])
+    >>> args.model, args.strict
+    ('r/model.dice', False)
     >>> cmd_diagnose(args)  # doctest: +SKIP
     0
     """

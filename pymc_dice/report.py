@@ -914,7 +914,10 @@ def screenshot(
 
     Examples
     --------
-    >>> screenshot("report/index.html", "report.png")  # doctest: +SKIP
+    >>> screenshot("no-such-report/index.html", "report.png")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no such page: ...index.html
     """
     page = Path(page).resolve()
     png = Path(png).resolve()
