@@ -50,7 +50,7 @@ QUICK = {
 }
 
 
-class CliError(Exception):
+class CliError(ValueError):
     """A usage or input error: printed as one line, exit code 2.
 
     Examples
