@@ -289,7 +289,9 @@ def evaluate_arm(trained, panel, truth: xr.Dataset, horizon: int = HORIZON, swap
     ):
         mean = graph_dataarray(values.mean(0), nodes)
         per = xr.DataArray(values, dims=series_dims, coords=per_series.coords)
-        out[f"{name}_nauprc"] = float(nauprc(mean, union, cand))
+        # with many graphs (rawlog) the union can cover every candidate edge: undefined
+        union_all_true = bool(union.where(cand, 1).astype(bool).all())
+        out[f"{name}_nauprc"] = float("nan") if union_all_true else float(nauprc(mean, union, cand))
         out[f"{name}_nauprc_series"] = float(nauprc(per, per_series, cand, pool=("series",)))
     nan = float("nan")
     out.update(edge_auroc=nan, edge_nauprc=nan, selected_f1=nan, shd=nan, n_edges=nan)
@@ -536,21 +538,31 @@ def _plots(suite: str, ds: xr.Dataset, out: Path) -> list[str]:
     written = []
     size = str(ds["size"].values[0])
     d = ds.sel(size=size)
-    fig = Figure(figsize=(6.5, 4.5))
+    from matplotlib import colormaps
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    fig = Figure(figsize=(8.5, 4.8))
     ax = fig.add_subplot()
-    for k, arm in enumerate(d["arm"].values):
+    arms = [str(a) for a in d["arm"].values]
+    colours = colormaps["tab20"](np.linspace(0, 1, 20))
+    markers = {"dice-hard": "D", "dice-soft": "s"}
+    for k, arm in enumerate(arms):
         x = d["mse_target@7"].sel(arm=arm).values
         y = d["ar_cig_nauprc"].sel(arm=arm).values
-        colour = f"C{k % 10}"
-        ax.scatter(x, y, s=18, alpha=0.5, color=colour)
-        ax.scatter(np.nanmean(x), np.nanmean(y), s=80, marker="D", color=colour, label=str(arm))
+        colour = colours[(2 * k) % 20 if k < 10 else (2 * k + 1) % 20]
+        marker = markers.get(arm.split("/")[0], "o")
+        ax.scatter(x, y, s=16, alpha=0.45, color=colour, marker=marker)
+        ax.scatter(np.nanmean(x), np.nanmean(y), s=90, marker=marker, color=colour,
+                   edgecolor="k", linewidth=0.6, label=arm)
     ax.axhline(0.0, color="k", lw=0.6)
     ax.axhline(float(np.nanmean(d["nauprc_random"])), color="grey", ls="--", lw=0.8, label="chance")
     ax.set_xscale("log")
-    ax.set_xlabel("MSE@7 target (scaled, log)")
-    ax.set_ylabel("AR-CIG nAUPRC")
-    ax.set_title(f"{suite} {size}: forecasting vs attribution (dots: seeds)")
-    ax.legend(fontsize=7, loc="best")
+    ax.xaxis.set_minor_locator(LogLocator(subs=(2, 5)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("MSE@7 target (scaled, log; lower is better)")
+    ax.set_ylabel("AR-CIG nAUPRC (higher is better)")
+    ax.set_title(f"{suite} {size}: forecasting vs attribution (big: mean, small: seeds)")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     fig.savefig(out / "tradeoff.png", dpi=110)
     written.append("tradeoff.png")
@@ -558,19 +570,21 @@ def _plots(suite: str, ds: xr.Dataset, out: Path) -> list[str]:
         sw = ds["graph_swap"].sel(size=size, metric="ar_cig_nauprc")
         arms = [str(a) for a in sw["arm"].values if not bool(sw.sel(arm=a).isnull().all())]
         inputs = [str(g) for g in sw["graph_input"].values]
-        fig = Figure(figsize=(7.5, 4))
+        fig = Figure(figsize=(9.5, 4))
         ax = fig.add_subplot()
         width = 0.8 / max(len(arms), 1)
+        bar_colours = colormaps["tab20"](np.linspace(0, 1, 20))
         for k, arm in enumerate(arms):
             vals = sw.sel(arm=arm)
             mean = vals.mean("seed").values
             sd = vals.std("seed", ddof=1).values if vals.sizes["seed"] > 1 else 0 * mean
-            ax.bar(np.arange(len(inputs)) + k * width, mean, width, yerr=sd, label=arm, capsize=2)
+            ax.bar(np.arange(len(inputs)) + k * width, mean, width, yerr=sd, label=arm,
+                   capsize=2, color=bar_colours[k % 20], error_kw={"lw": 0.8})
         ax.set_xticks(np.arange(len(inputs)) + width * (len(arms) - 1) / 2, inputs)
         ax.axhline(0.0, color="k", lw=0.6)
         ax.set_ylabel("AR-CIG nAUPRC")
-        ax.set_title("graph swap: one frozen decoder, different graph inputs")
-        ax.legend(fontsize=8)
+        ax.set_title("graph swap: one frozen decoder, different graph inputs (mean +- sd)")
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
         fig.tight_layout()
         fig.savefig(out / "graph_swap.png", dpi=110)
         written.append("graph_swap.png")
