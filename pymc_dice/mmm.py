@@ -12,7 +12,8 @@ Decisions (DESIGN.md sections 1, 2, 7 and 10):
   ``chain`` dim. For the DICE arms (``dice-hard``, ``dice-soft``) each chain has ``draws``
   (default 4) stochastic graph samples from its frozen encoder (Gumbel-sigmoid at the
   configured ``tau``, binary for ``dice-hard``; one graph per series and draw): the ``draw``
-  dim carries graph uncertainty. Every other arm has a single draw fed its deployed graph
+  dim carries graph uncertainty (with ``support="effect"``, the default, stage 2 is trained on
+  the selected graph, so every draw is fed that graph). Every other arm has a single draw fed its deployed graph
   (``TrainedArm.graph_input()``). The samples are drawn once at fit time and kept
   (``graph_samples_``), so predictions are deterministic and survive :meth:`DiceMMM.save`.
   No observation noise is added: the spread over (chain, draw) is seed and graph
@@ -546,8 +547,10 @@ class DiceMMM:
         s_len, n = panel.values.shape[0], len(panel.nodes)
         out = np.zeros((len(self.arms_), n_draws, s_len, n, n), dtype=np.float32)
         x_train = None
+        # support="effect" trains stage 2 on the selected graph only: predict with that graph
+        sample = mcfg.support != "effect"
         for k, arm in enumerate(self.arms_):
-            if arm.arm in DICE_ARMS and arm.encoder is not None:
+            if sample and arm.arm in DICE_ARMS and arm.encoder is not None:
                 if x_train is None:
                     x_train = torch.as_tensor(
                         panel.values[:, : panel.train_end], dtype=torch.float32, device=device

@@ -119,12 +119,22 @@ def test_fit_plain_dataframe(fitted, plain):
     assert fitted.data.channels == CHANNELS
 
 
-def test_dice_draws_are_graph_samples(fitted):
-    samples = fitted.graph_samples_  # [chain, draw, S, N, N], dice-hard: binary
+def test_default_effect_support_predicts_with_the_selected_graph(fitted):
+    """Stage 2 of support='effect' is trained on the selected graph: every draw uses it."""
+    samples = fitted.graph_samples_  # [chain, draw, S, N, N]
+    for k, arm in enumerate(fitted.arms_):
+        assert (samples[k] == arm.graph_input()).all()
+    assert float(fitted.idata.posterior["mu"].std("draw").max()) == 0.0
+
+
+def test_dice_draws_are_graph_samples(plain):
+    mmm = DiceMMM(model_config={**SMALL_MODEL, "support": "threshold"}, trainer_config=SMALL_TRAINER)
+    mmm.fit(plain, random_seed=0)
+    samples = mmm.graph_samples_  # [chain, draw, S, N, N], dice-hard: binary
     assert set(np.unique(samples)) <= {0.0, 1.0}
-    cand = fitted.arms_[0].candidates
+    cand = mmm.arms_[0].candidates
     assert not samples[..., ~cand].any()
-    mu = fitted.idata.posterior["mu"]
+    mu = mmm.idata.posterior["mu"]
     assert float(mu.std("draw").max()) > 0  # different graphs, different predictions
 
 
