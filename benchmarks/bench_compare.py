@@ -41,6 +41,10 @@ Usage::
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parent))
 import argparse
 import json
 import os
@@ -53,30 +57,14 @@ import time
 import warnings
 from pathlib import Path
 
+from _memory import reset_peak, status_kb  # noqa: E402
+
 CHANNELS = ["tv", "radio", "social", "search_ads", "display"]
 MEDIATORS = ["visits", "branded_search"]
 CONTROLS = ["price", "event"]
 HORIZON = 7
 
 
-def _status_kb(key: str) -> int | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def timed(phase: str, fn, **extra) -> tuple[dict, object]:
@@ -88,13 +76,13 @@ def timed(phase: str, fn, **extra) -> tuple[dict, object]:
     >>> row["phase"], value, row["seconds"] >= 0
     ('sum', 45, True)
     """
-    rss0 = _status_kb("VmRSS")
-    exact = _reset_peak() and rss0 is not None
+    rss0 = status_kb("VmRSS")
+    exact = reset_peak() and rss0 is not None
     start = time.perf_counter()
     value = fn()
     seconds = time.perf_counter() - start
     ru_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak_kb = _status_kb("VmHWM") if exact else ru_kb
+    peak_kb = status_kb("VmHWM") if exact else ru_kb
     base = rss0 if rss0 is not None else peak_kb
     row = {
         "phase": phase,

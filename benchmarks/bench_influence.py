@@ -29,6 +29,10 @@ Usage::
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parent))
 import argparse
 import json
 import os
@@ -38,6 +42,7 @@ import sys
 import time
 
 import torch
+from _memory import reset_peak, status_kb  # noqa: E402
 
 from pymc_dice.data import forecast_origins
 from pymc_dice.diagnostics.influence import (
@@ -51,24 +56,6 @@ from pymc_dice.nn.decoders import GraphSafeDecoder
 T, HORIZON, HELD_OUT, HIDDEN, N_CONTROLS, N_CHANNELS = 104, 7, 21, 32, 2, 4
 
 
-def _status_kb(key: str) -> int | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def setup(n_series: int, n_nodes: int, seed: int = 0):
@@ -111,13 +98,13 @@ def run_case(what: str, method: str, n_series: int, n_nodes: int) -> dict:
         return cig_finite_difference(pred, x.numpy(), origins, delta=1e-2, horizon=h, batch_size=1024)
 
     fn(x[:1], c[:1], origins[:1])  # warm-up: first-call costs of torch.func and the allocator
-    rss0 = _status_kb("VmRSS")
-    exact = _reset_peak() and rss0 is not None
+    rss0 = status_kb("VmRSS")
+    exact = reset_peak() and rss0 is not None
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     fn()
     sec = time.perf_counter() - start
-    peak_kb = _status_kb("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = status_kb("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     base = rss0 if exact else before
     return {
         "what": what,

@@ -35,6 +35,10 @@ Usage::
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parent))
 import argparse
 import json
 import os
@@ -45,6 +49,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _memory import reset_peak, status_kb  # noqa: E402
 
 #: (base S, T, N) and the values swept per axis
 SIZES = {
@@ -69,24 +74,6 @@ METRICS = {
 HORIZON = 7
 
 
-def _status_kb(key: str) -> int | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
 
 
 class Phase:
@@ -110,8 +97,8 @@ class Phase:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
             self.cuda0 = torch.cuda.memory_allocated()
-        self.rss0 = _status_kb("VmRSS")
-        self.exact = _reset_peak() and self.rss0 is not None
+        self.rss0 = status_kb("VmRSS")
+        self.exact = reset_peak() and self.rss0 is not None
         self.ru0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         self.start = time.perf_counter()
         return self
@@ -123,7 +110,7 @@ class Phase:
             torch.cuda.synchronize()
         self.seconds = time.perf_counter() - self.start
         if self.exact:
-            peak, base = _status_kb("VmHWM"), self.rss0
+            peak, base = status_kb("VmHWM"), self.rss0
         else:
             peak, base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, self.ru0
         self.peak_mb = max(peak - base, 0) / 1024
