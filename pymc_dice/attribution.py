@@ -78,6 +78,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_dice.data import SeriesGrid
+from pymc_dice.idata import roas_from_totals
+
 __all__ = [
     "VARIABLES",
     "AttributionAdapter",
@@ -134,80 +137,6 @@ _DESCRIPTIONS = {
 # --------------------------------------------------------------------------------------------
 # frame <-> grid helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _to_grid(
-    frame: pd.DataFrame,
-    date_column: str,
-    dims: Sequence[str],
-    columns: Sequence[str],
-    dates: pd.DatetimeIndex,
-    dim_coords: Mapping[str, np.ndarray],
-    what: str = "data",
-) -> xr.DataArray:
-    """``frame[columns]`` as a DataArray ``(date, *dims, variable)`` on the given coords."""
-    missing = [c for c in (date_column, *dims, *columns) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; its columns are {list(frame.columns)}")
-    sub = frame[[date_column, *dims, *columns]].copy()
-    sub[date_column] = pd.to_datetime(sub[date_column])
-    for d in dims:
-        sub[d] = sub[d].astype(str)
-    idx = sub.set_index([date_column, *dims])
-    if idx.index.duplicated().any():
-        dup = idx.index[idx.index.duplicated()][:3].tolist()
-        raise ValueError(f"{what} has duplicated ({date_column}, *dims) rows, e.g. {dup}")
-    arr = np.full((len(dates), *(len(v) for v in dim_coords.values()), len(columns)), np.nan)
-    if len(idx):
-        date_pos = pd.Index(pd.DatetimeIndex(dates).as_unit("ns")).get_indexer(
-            pd.DatetimeIndex(idx.index.get_level_values(0)).as_unit("ns")
-        )
-        keep = date_pos >= 0
-        pos = [date_pos]
-        for k, d in enumerate(dims):
-            labels = pd.Index([str(v) for v in dim_coords[d]])
-            p = labels.get_indexer(idx.index.get_level_values(k + 1))
-            keep &= p >= 0
-            pos.append(p)
-        arr[tuple(p[keep] for p in pos)] = idx.to_numpy(dtype=float)[keep]
-    da = xr.DataArray(
-        arr,
-        dims=("date", *dims, "variable"),
-        coords={
-            "date": pd.DatetimeIndex(dates).as_unit("ns"),
-            **dim_coords,
-            "variable": list(columns),
-        },
-    )
-    if np.isnan(arr).any():
-        cell = np.argwhere(np.isnan(arr))[0]
-        first = {d: str(da[d].values[i]) for d, i in zip(da.dims, cell, strict=True)}
-        raise ValueError(
-            f"{what} has no value for some (date, *dims) cells of the columns {list(columns)}, "
-            f"e.g. {first}; pass one row per date and series with no missing values"
-        )
-    return da
-
-
-def _from_grid(da: xr.DataArray, date_column: str) -> pd.DataFrame:
-    """Inverse of :func:`_to_grid`: a flat frame with one column per ``variable``."""
-    df = da.to_dataset("variable").to_dataframe().reset_index()
-    return df.rename(columns={"date": date_column})
-
-
-def _series_values(da: xr.DataArray, dims: Sequence[str]) -> np.ndarray:
-    """``(date, *dims[, variable])`` -> ``[S, T(, V)]`` with series in C order of ``dims``."""
-    extra = [d for d in da.dims if d not in ("date", *dims)]
-    v = da.transpose("date", *dims, *extra).values
-    v = v.reshape(v.shape[0], -1, *v.shape[1 + len(dims) :])
-    return np.swapaxes(v, 0, 1)
-
-
-def _series_to_grid(x: np.ndarray, like: xr.DataArray, dims: Sequence[str]) -> xr.DataArray:
-    """Inverse of :func:`_series_values` onto the coords of ``like``."""
-    v = np.swapaxes(x, 0, 1)
-    shape = (v.shape[0], *(like.sizes[d] for d in dims), *v.shape[2:])
-    return like.copy(data=v.reshape(shape))
 
 
 def _fingerprint(arr: np.ndarray) -> str:
@@ -388,7 +317,7 @@ class AttributionAdapter:
         [[3.0]]
         """
         dates = self.fitted_dates if dates is None else dates
-        return _to_grid(frame, self.date_column, self.dims, columns, dates, self.dim_coords)
+        return SeriesGrid(self.date_column, self.dims, self.dim_coords).to_grid(frame, columns, dates)
 
     def contributions(self, data: pd.DataFrame | None = None) -> xr.DataArray:
         """Mean over chains of :meth:`contributions_by_chain`: ``(date, *dims, channel)``.
@@ -416,9 +345,7 @@ class AttributionAdapter:
         """
         spend = self._spend(data)
         contrib = self.contributions_by_chain(data)
-        total = contrib.sum([d for d in contrib.dims if d not in ("chain", "channel")])
-        spent = spend.sum([d for d in spend.dims if d != "channel"])
-        out = total / spent.where(spent != 0)
+        out = roas_from_totals(contrib, spend, ("chain", "channel"))
         return (out if by_chain else out.mean("chain")).rename("roas")
 
     def predict(self, data: pd.DataFrame) -> xr.DataArray:
@@ -438,7 +365,7 @@ class AttributionAdapter:
                 f"data has no date after the fitted window (last fitted date "
                 f"{self.fitted_dates[-1].date()}); forecasts need held-out dates"
             )
-        frame = _from_grid(
+        frame = SeriesGrid.from_grid(
             self.grid(data, self.columns[1 + len(self.dims) :], window), self.date_column
         )
         return self.counterfactual_predict([frame]).isel(scenario=0, drop=True)
@@ -545,7 +472,7 @@ class PymcMarketingAdapter(AttributionAdapter):
         if data is None:
             data = self.model.idata["fit_data"].dataset.to_dataframe().reset_index()
         cols = [*self.channels, *self.controls]
-        return _from_grid(self.grid(data, cols), self.date_column)
+        return SeriesGrid.from_grid(self.grid(data, cols), self.date_column)
 
     def contributions_by_chain(self, data: pd.DataFrame | None = None) -> xr.DataArray:
         """Zero-spend counterfactual contributions ``(chain, date, *dims, channel)``.
@@ -783,15 +710,15 @@ class _BlackBox:
         self.n_ch = len(adapter.channels)
         self.scale_x = np.asarray(scale_x, dtype=float)
         self.scale_y = float(scale_y)
-        self.base = _series_values(window, adapter.dims)[..., : self.n_ch] / self.scale_x
+        self.base = SeriesGrid.series_values(window, adapter.dims)[..., : self.n_ch] / self.scale_x
         self.cache: dict[str, np.ndarray] = {}
         self.n_calls = 0
 
     def _frame(self, x: np.ndarray) -> pd.DataFrame:
-        grid = _series_values(self.window, self.adapter.dims).copy()
+        grid = SeriesGrid.series_values(self.window, self.adapter.dims).copy()
         grid[..., : self.n_ch] = x * self.scale_x
-        return _from_grid(
-            _series_to_grid(grid, self.window, self.adapter.dims), self.adapter.date_column
+        return SeriesGrid.from_grid(
+            SeriesGrid.to_series_grid(grid, self.window, self.adapter.dims), self.adapter.date_column
         )
 
     def forecast(self, scenarios: list[np.ndarray]) -> list[np.ndarray]:
@@ -1054,8 +981,8 @@ def attribution_tests(
     contrib_cells = contrib_chain.mean("chain")
     spend = spend_grid.sum(cells)
     contribution = contrib_cells.sum(cells)
-    roas = contribution / spend.where(spend != 0)
-    roas_chain = contrib_chain.sum(cells) / spend.where(spend != 0)
+    roas = roas_from_totals(contrib_cells, spend_grid)
+    roas_chain = roas_from_totals(contrib_chain, spend_grid, ("chain", "channel"))
     n_chains = contrib_chain.sizes["chain"]
     if n_chains > 1:
         roas_sd = roas_chain.std("chain", ddof=1)
@@ -1080,7 +1007,7 @@ def attribution_tests(
         tc = _true_contributions(truth_ds, adapter, placebo, notes)
         if tc is not None:
             true_contribution = tc.sum(cells, skipna=False)
-            true_roas = true_contribution / spend.where(spend != 0)
+            true_roas = roas_from_totals(tc, spend_grid)
             for ch in channels:
                 a = contrib_cells.sel(channel=ch).values.ravel()
                 b = tc.sel(channel=ch).values.ravel()
@@ -1127,7 +1054,7 @@ def attribution_tests(
         base = box.forecast([box.base])[0]  # [S, T] scaled mean forecast
         if len(window_dates) >= horizon:
             y_win = adapter.grid(data, [adapter.target], window_dates).isel(variable=0)
-            obs = _series_values(y_win, dims) / scale_y
+            obs = SeriesGrid.series_values(y_win, dims) / scale_y
             mse = float(np.mean((base[:, :horizon] - obs[:, :horizon]) ** 2))
         else:
             notes.append(f"{len(window_dates)} held-out dates < horizon {horizon}: mse_target NaN")

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pymc_dice.exceptions import CliError, PymcDiceError
+
 PRESETS = ("sparse_target", "rawlog")
 MARKER = ".pymc-dice-output"
 
@@ -48,16 +50,6 @@ QUICK = {
     "draws": 25,
     "horizon": 3,
 }
-
-
-class CliError(ValueError):
-    """A usage or input error: printed as one line, exit code 2.
-
-    Examples
-    --------
-    >>> main(["fit", "no-such.csv", "--out", "x"])  # prints "error: no such file: no-such.csv"
-    2
-    """
 
 
 def _simulate(preset: str, n_series: int, n_periods: int, seed: int):
@@ -870,18 +862,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     args = build_parser().parse_args(argv)
-    from pymc_dice.data import DataValidationError
-
-    try:
-        from pymc_dice.mmm import ModelFileError
-    except ImportError:  # pragma: no cover - torch missing
-        ModelFileError = DataValidationError  # noqa: N806
     try:
         return int(args.func(args) or 0)
-    except CliError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except (DataValidationError, ModelFileError) as err:
+    except PymcDiceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (FileNotFoundError, FileExistsError, IsADirectoryError, PermissionError) as err:

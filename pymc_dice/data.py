@@ -16,23 +16,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_dice.exceptions import DataValidationError
+
 logger = logging.getLogger("pymc_dice")
 
 TARGET_NAMES = ("y", "sales", "revenue", "target", "kpi", "gmv", "conversions", "orders")
-
-
-class DataValidationError(ValueError):
-    """Bad input data: the message names the column, the offending values or rows, and the fix.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"date": pd.date_range("2024-01-07", periods=3, freq="W"),
-    ...                    "tv": [1.0, -1.0, 2.0], "y": [1.0, 2.0, 3.0]})
-    >>> validate_frame(df, infer_roles(df))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    pymc_dice.data.DataValidationError: channel 'tv' has negative spend -1.0 ...
-    """
 
 
 @dataclass(frozen=True)
@@ -239,7 +227,7 @@ def validate_frame(df: pd.DataFrame, roles: Roles, *, min_periods: int = 2) -> p
     >>> validate_frame(df, infer_roles(df))
     Traceback (most recent call last):
     ...
-    pymc_dice.data.DataValidationError: channel 'tv' has negative spend -2.0 ...
+    pymc_dice.exceptions.DataValidationError: channel 'tv' has negative spend -2.0 ...
     """
     _check_roles(roles, [str(c) for c in df.columns])
     keys = [roles.date_column, *roles.dims]
@@ -537,3 +525,116 @@ def forecast_origins(start: int, stop: int, horizon: int) -> np.ndarray:
             "use a larger val_fraction, a longer history or a shorter horizon"
         )
     return np.arange(first, last + 1)
+
+
+@dataclass(frozen=True)
+class SeriesGrid:
+    """The one conversion between a long table (one row per date and series) and the
+    ``(date, *dims, variable)`` grid, and between that grid and ``[series, date, ...]`` arrays.
+
+    Series are numbered in C order of ``dims`` (the first dim varies slowest), the order
+    every array of the package uses.
+
+    Parameters
+    ----------
+    date_column : str
+        The table's date column (the grid's dim is always ``date``).
+    dims : sequence of str
+        Series dims (e.g. ``("geo",)``); empty for one national series.
+    dim_coords : mapping of str to array
+        The labels of each dim, as strings.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"date": pd.to_datetime(["2024-01-07", "2024-01-07", "2024-01-14",
+    ...                       "2024-01-14"]), "geo": ["a", "b", "a", "b"], "tv": [1., 2., 3., 4.]})
+    >>> grid = SeriesGrid("date", ("geo",), {"geo": np.array(["a", "b"])})
+    >>> da = grid.to_grid(frame, ["tv"], pd.DatetimeIndex(frame["date"].unique()))
+    >>> da.dims, SeriesGrid.series_values(da, ("geo",))[..., 0].tolist()
+    (('date', 'geo', 'variable'), [[1.0, 3.0], [2.0, 4.0]])
+    >>> SeriesGrid.from_grid(da, "date")["tv"].tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    """
+
+    date_column: str
+    dims: tuple[str, ...]
+    dim_coords: dict = field(default_factory=dict)
+
+    def to_grid(
+        self,
+        frame: pd.DataFrame,
+        columns: Sequence[str],
+        dates: pd.DatetimeIndex,
+        what: str = "data",
+    ) -> xr.DataArray:
+        """``frame[columns]`` as a DataArray ``(date, *dims, variable)`` on the grid's coords;
+        rows are matched by label (date and dims), never by position."""
+        date_column, dims, dim_coords = self.date_column, tuple(self.dims), self.dim_coords
+        missing = [c for c in (date_column, *dims, *columns) if c not in frame.columns]
+        if missing:
+            raise DataValidationError(
+                f"{what} lacks column(s) {missing}; its columns are {list(frame.columns)}"
+            )
+        sub = frame[[date_column, *dims, *columns]].copy()
+        sub[date_column] = pd.to_datetime(sub[date_column])
+        for d in dims:
+            sub[d] = sub[d].astype(str)
+        idx = sub.set_index([date_column, *dims])
+        if idx.index.duplicated().any():
+            dup = idx.index[idx.index.duplicated()][:3].tolist()
+            raise DataValidationError(
+                f"{what} has duplicated ({date_column}, *dims) rows, e.g. {dup}"
+            )
+        shape = (len(dates), *(len(dim_coords[d]) for d in dims), len(columns))
+        arr = np.full(shape, np.nan)
+        if len(idx):
+            date_pos = pd.Index(pd.DatetimeIndex(dates).as_unit("ns")).get_indexer(
+                pd.DatetimeIndex(idx.index.get_level_values(0)).as_unit("ns")
+            )
+            keep = date_pos >= 0
+            pos = [date_pos]
+            for k, d in enumerate(dims):
+                labels = pd.Index([str(v) for v in dim_coords[d]])
+                p = labels.get_indexer(idx.index.get_level_values(k + 1))
+                keep &= p >= 0
+                pos.append(p)
+            arr[tuple(p[keep] for p in pos)] = idx.to_numpy(dtype=float)[keep]
+        da = xr.DataArray(
+            arr,
+            dims=("date", *dims, "variable"),
+            coords={
+                "date": pd.DatetimeIndex(dates).as_unit("ns"),
+                **{d: dim_coords[d] for d in dims},
+                "variable": list(columns),
+            },
+        )
+        if np.isnan(arr).any():
+            cell = np.argwhere(np.isnan(arr))[0]
+            first = {d: str(da[d].values[i]) for d, i in zip(da.dims, cell, strict=True)}
+            raise DataValidationError(
+                f"{what} has no value for some (date, *dims) cells of the columns "
+                f"{list(columns)}, e.g. {first}; pass one row per date and series with no "
+                "missing values"
+            )
+        return da
+
+    @staticmethod
+    def from_grid(da: xr.DataArray, date_column: str) -> pd.DataFrame:
+        """Inverse of :meth:`to_grid`: a flat frame with one column per ``variable``."""
+        df = da.to_dataset("variable").to_dataframe().reset_index()
+        return df.rename(columns={"date": date_column})
+
+    @staticmethod
+    def series_values(da: xr.DataArray, dims: Sequence[str]) -> np.ndarray:
+        """``(date, *dims[, extra])`` -> ``[S, T(, extra)]``, series in C order of ``dims``."""
+        extra = [d for d in da.dims if d not in ("date", *dims)]
+        v = da.transpose("date", *dims, *extra).values
+        v = v.reshape(v.shape[0], -1, *v.shape[1 + len(dims) :])
+        return np.swapaxes(v, 0, 1)
+
+    @staticmethod
+    def to_series_grid(x: np.ndarray, like: xr.DataArray, dims: Sequence[str]) -> xr.DataArray:
+        """Inverse of :meth:`series_values` onto the coords of ``like``."""
+        v = np.swapaxes(x, 0, 1)
+        shape = (v.shape[0], *(like.sizes[d] for d in dims), *v.shape[2:])
+        return like.copy(data=v.reshape(shape))

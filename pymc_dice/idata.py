@@ -419,6 +419,28 @@ def contributions_over_time(idata: xr.DataTree, original_units: bool = True) -> 
     return df
 
 
+def roas_from_totals(
+    contribution: xr.DataArray, spend: xr.DataArray, keep: Sequence[str] = ("channel",)
+) -> xr.DataArray:
+    """The one ROAS formula: total contribution / total spend, per ``keep`` dims.
+
+    Both arrays are summed over every dim not in ``keep`` (a NaN anywhere gives NaN, never a
+    silently shorter total); a zero total spend gives NaN. Used
+    by :func:`roas`, the fitted ensemble and the attribution suite alike, for any model and
+    for the simulator's truth.
+
+    Examples
+    --------
+    >>> c = xr.DataArray([[1.0, 2.0], [3.0, 0.0]], dims=("date", "channel"))
+    >>> s = xr.DataArray([[2.0, 0.0], [2.0, 0.0]], dims=("date", "channel"))
+    >>> roas_from_totals(c, s).values.tolist()  # (1 + 3) / (2 + 2); zero spend: NaN
+    [1.0, nan]
+    """
+    total = contribution.sum([d for d in contribution.dims if d not in keep], skipna=False)
+    spent = spend.sum([d for d in spend.dims if d not in keep], skipna=False)
+    return (total / spent.where(spent != 0)).rename("roas")
+
+
 def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
     """Return on ad spend per chain and channel: total contribution / total spend.
 
@@ -456,8 +478,6 @@ def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
     spend = const["channel_spend"] if "channel_spend" in const else const["channel_data"]
     contrib = _original_contribution(idata)
     keep = {"chain", "channel"} | (set(_custom_dims(idata)) if by_dims else set())
-    total = contrib.sum([d for d in contrib.dims if d not in keep | {"draw"}]).mean("draw")
-    spent = spend.sum([d for d in spend.dims if d not in keep])
-    out = total / spent.where(spent != 0)
+    out = roas_from_totals(contrib.mean("draw"), spend, tuple(keep))
     order = ["chain", *(d for d in out.dims if d not in ("chain", "channel")), "channel"]
     return out.transpose(*order).rename("roas")

@@ -64,7 +64,8 @@ import torch
 import xarray as xr
 
 from pymc_dice.config import ModelConfig, TrainerConfig
-from pymc_dice.data import DataValidationError, Panel, Roles, Scaler, infer_roles
+from pymc_dice.data import Panel, Roles, Scaler, infer_roles
+from pymc_dice.exceptions import DataValidationError, ModelFileError, NotFittedError
 from pymc_dice.graph import (
     Selection,
     candidate_mask,
@@ -94,33 +95,6 @@ DEFAULT_DRAWS = 4
 _ROW_CHUNK = 4096
 _FORMAT = "pymc-dice/DiceMMM"
 _FORMAT_VERSION = 1
-
-
-class NotFittedError(RuntimeError):
-    """The model has not been fitted yet: call ``fit`` first.
-
-    Examples
-    --------
-    >>> DiceMMM().roas()
-    Traceback (most recent call last):
-    ...
-    pymc_dice.mmm.NotFittedError: this DiceMMM is not fitted yet: call .fit(df) first
-    """
-
-
-class ModelFileError(ValueError):
-    """A save file that is not a DiceMMM file, is corrupted or was modified.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
-    >>> _ = path.write_text("not a model")
-    >>> DiceMMM.load(path)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    pymc_dice.mmm.ModelFileError: ...notes.txt is not a DiceMMM save file ...
-    """
 
 
 def _as_list(cols: str | Sequence[str] | None) -> list[str] | None:

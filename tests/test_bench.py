@@ -89,7 +89,7 @@ def test_resume_reads_the_cache_and_never_refits(sparse, monkeypatch):
 
 def test_a_foreign_non_empty_folder_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    from pymc_dice.cli import CliError
+    from pymc_dice.exceptions import CliError
 
     with pytest.raises(CliError, match="not written by pymc-dice"):
         bench.run_bench("sparse-target", tmp_path, seeds=1, arms=["nograph"], overrides=TINY,

@@ -18,9 +18,9 @@ from pymc_marketing.data.idata.schema import MMMIdataSchema  # noqa: E402
 from pymc_marketing.mmm.summary import MMMSummaryFactory  # noqa: E402
 
 from pymc_dice.config import ModelConfig, TrainerConfig  # noqa: E402
-from pymc_dice.data import DataValidationError  # noqa: E402
+from pymc_dice.exceptions import DataValidationError, ModelFileError, NotFittedError  # noqa: E402
 from pymc_dice.idata import contributions_over_time, validate_idata  # noqa: E402
-from pymc_dice.mmm import DiceMMM, ModelFileError, NotFittedError  # noqa: E402
+from pymc_dice.mmm import DiceMMM  # noqa: E402
 from pymc_dice.simulate import sparse_target  # noqa: E402
 
 CHANNELS = ["tv", "radio", "social", "search_ads", "display"]
