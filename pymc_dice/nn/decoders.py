@@ -41,6 +41,9 @@ class Decoder(nn.Module):
 
     #: whether the decoder reads its graph input (False only for the bypass-prone ``dense``)
     uses_graph = True
+    #: whether ``step`` takes ``exog_next`` (the channels of the predicted date, for
+    #: same-period channel effects); rollouts pass it only to such decoders
+    uses_exog = False
 
     def __init__(self, n_nodes: int, n_controls: int):
         super().__init__()
@@ -339,10 +342,14 @@ def rollout(
     g = graph.unsqueeze(1).expand(-1, o, -1, -1).reshape(b * o, n, n)
     x_in = x[:, origins].reshape(b * o, n)
     preds = []
+    exog = getattr(decoder, "uses_exog", False)
     for k in range(horizon):
         c_next = c[:, origins + k + 1].reshape(b * o, -1)
-        state, pred = decoder.step(state, x_in, c_next, g)
-        preds.append(pred)
         observed = x[:, origins + k + 1].reshape(b * o, n)
+        if exog:  # same-period channel effects read the channels of the predicted date
+            state, pred = decoder.step(state, x_in, c_next, g, exog_next=observed[:, :n_channels])
+        else:
+            state, pred = decoder.step(state, x_in, c_next, g)
+        preds.append(pred)
         x_in = torch.cat([observed[:, :n_channels], pred[:, n_channels:]], -1)
     return torch.stack(preds, 1).reshape(b, o, horizon, n)
