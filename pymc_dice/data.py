@@ -9,6 +9,7 @@ training dates only. Everything here is plain numpy / pandas / xarray.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -91,6 +92,7 @@ def infer_roles(
     """
     if not isinstance(df, pd.DataFrame):
         raise DataValidationError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    check_columns(df)
     columns = [str(c) for c in df.columns]
     mediators = _as_tuple(mediator_columns) or ()
     controls = _as_tuple(control_columns) or ()
@@ -151,15 +153,21 @@ def infer_roles(
     taken = {date_column, target_column, *dims_t, *mediators, *controls}
     if channel_columns is None:
         channels = tuple(
-            c
-            for c in columns
-            if c not in taken and pd.api.types.is_numeric_dtype(df[c])
+            c for c in columns if c not in taken and pd.api.types.is_numeric_dtype(df[c])
         )
         if not channels:
             raise DataValidationError(
                 f"no channel columns found among {columns}: numeric columns that are not the "
                 "date, target, dims, mediators or controls are channels; pass channel_columns=[...]"
             )
+        warnings.warn(
+            f"channel_columns not given: every numeric column without another role is taken as "
+            f"a channel: channels={list(channels)}, target={target_column!r}, "
+            f"mediators={list(mediators)}, controls={list(controls)}, dims={list(dims_t)}; "
+            "pass channel_columns=[...] (and mediator_columns / control_columns) to choose",
+            UserWarning,
+            stacklevel=2,
+        )
     else:
         channels = tuple(_as_tuple(channel_columns) or ())
     roles = Roles(date_column, dims_t, channels, mediators, controls, target_column)
@@ -176,7 +184,44 @@ def infer_roles(
     return roles
 
 
+def check_columns(df: pd.DataFrame) -> None:
+    """Refuse an empty frame and duplicated column labels, naming them.
+
+    Examples
+    --------
+    >>> check_columns(pd.DataFrame([[1, 2]], columns=["tv", "tv"]))
+    Traceback (most recent call last):
+    ...
+    pymc_dice.exceptions.DataValidationError: duplicated column label(s) ['tv']: ...
+    """
+    dup = pd.Index([str(c) for c in df.columns])
+    dup = sorted(set(dup[dup.duplicated()]))
+    if dup:
+        raise DataValidationError(
+            f"duplicated column label(s) {dup}: each column needs one name; rename or drop the "
+            "copies (e.g. df.loc[:, ~df.columns.duplicated()])"
+        )
+    if len(df) == 0:
+        raise DataValidationError(
+            f"the DataFrame has no rows (columns {[str(c) for c in df.columns]}); pass the data"
+        )
+
+
+#: characters a column name cannot hold: results are netCDF / DataTree files, where ``/`` is a
+#: group separator
+_FORBIDDEN = ("/",)
+
+
 def _check_roles(roles: Roles, columns: Sequence[str]) -> None:
+    for name in (*roles.dims, *roles.numeric_columns):
+        bad = [ch for ch in _FORBIDDEN if ch in name]
+        if bad:
+            fixed = name.replace("/", "_")
+            raise DataValidationError(
+                f"column {name!r} contains {bad[0]!r}, which results files (netCDF / DataTree) "
+                f"cannot hold in a name; rename it, e.g. df.rename(columns={{{name!r}: "
+                f"{fixed!r}}})"
+            )
     used = [roles.date_column, *roles.dims, *roles.numeric_columns]
     missing = [c for c in used if c not in columns]
     if missing:
@@ -212,6 +257,88 @@ def _rows(frame: pd.DataFrame, mask: np.ndarray, keys: Sequence[str], limit: int
     return "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for _, row in sub.iterrows())
 
 
+def parse_dates(values: pd.Series, column: str) -> pd.Series:
+    """Dates as naive ``datetime64[ns]``: strings parsed, time zones dropped (the local
+    wall-clock date is kept, so weekly dates across a DST change stay one week apart).
+
+    Examples
+    --------
+    >>> s = pd.Series(pd.date_range("2024-03-18", periods=3, freq="W-MON", tz="Europe/Berlin"))
+    >>> parse_dates(s, "date").dt.strftime("%Y-%m-%d %H:%M").tolist()
+    ['2024-03-18 00:00', '2024-03-25 00:00', '2024-04-01 00:00']
+    >>> parse_dates(pd.Series(["2024-01-07", None]), "date")
+    Traceback (most recent call last):
+    ...
+    pymc_dice.exceptions.DataValidationError: date column 'date' has missing dates in rows [1]; ...
+    """
+    try:
+        parsed = pd.to_datetime(values)
+    except (ValueError, TypeError) as err:
+        raise DataValidationError(
+            f"date column {column!r} has values that are not dates ({err}); "
+            "convert it with pd.to_datetime"
+        ) from err
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    if parsed.isna().any():
+        rows = np.flatnonzero(parsed.isna().to_numpy())[:5].tolist()
+        raise DataValidationError(
+            f"date column {column!r} has missing dates in rows {rows}; drop or fill them"
+        )
+    return parsed.astype("datetime64[ns]")
+
+
+def _calendar_candidates(first: pd.Timestamp) -> list[str]:
+    weekday = first.day_name()[:3].upper()
+    return ["D", f"W-{weekday}", "MS", "ME", "QS", "QE", "YS", "YE"]
+
+
+def check_regular_dates(dates: pd.DatetimeIndex, column: str = "date") -> str | None:
+    """Check that sorted unique ``dates`` are regular by calendar and return their frequency.
+
+    Regular means one step of a calendar frequency: days, weeks with any anchor, month starts
+    or ends, quarters, years. A missing date is named.
+
+    Examples
+    --------
+    >>> check_regular_dates(pd.date_range("2020-01-01", periods=4, freq="MS"))
+    'MS'
+    >>> check_regular_dates(pd.DatetimeIndex(["2024-01-07", "2024-01-14", "2024-01-28"]))
+    Traceback (most recent call last):
+    ...
+    pymc_dice.exceptions.DataValidationError: dates in 'date' are not regular: gap: 2024-01-21 missing ...
+    """
+    dates = pd.DatetimeIndex(dates).as_unit("ns")
+    if len(dates) < 2:
+        return None
+    best: tuple[int, str, pd.DatetimeIndex] | None = None
+    for freq in _calendar_candidates(dates[0]):
+        grid = pd.date_range(dates[0], dates[-1], freq=freq)
+        if len(grid) < 2 or not dates.isin(grid).all():
+            continue
+        missing = grid.difference(dates)
+        if best is None or len(missing) < best[0]:
+            best = (len(missing), freq, missing)
+    if best is not None and best[0] == 0:
+        return best[1]
+    if best is not None and best[0] < len(dates):
+        shown = ", ".join(str(d.date()) for d in best[2][:3])
+        more = f" and {best[0] - 3} more" if best[0] > 3 else ""
+        raise DataValidationError(
+            f"dates in {column!r} are not regular: gap: {shown}{more} missing from the "
+            f"{best[1]!r} calendar from {dates[0].date()} to {dates[-1].date()}; "
+            "add rows for the missing dates (spend 0) so every series is regular"
+        )
+    steps = pd.Series(np.diff(dates.asi8)).map(pd.Timedelta)
+    usual = steps.mode().iloc[0]
+    k = int(np.flatnonzero((steps != usual).to_numpy())[0])
+    raise DataValidationError(
+        f"dates in {column!r} are not regular: step from {dates[k].date()} to "
+        f"{dates[k + 1].date()} is {steps[k]} where the usual step is {usual}; "
+        "pass one row per regular date (daily, weekly, monthly, ...)"
+    )
+
+
 def validate_frame(df: pd.DataFrame, roles: Roles, *, min_periods: int = 2) -> pd.DataFrame:
     """Check ``df`` against ``roles`` and return a clean, sorted copy (``df`` is not mutated).
 
@@ -229,21 +356,11 @@ def validate_frame(df: pd.DataFrame, roles: Roles, *, min_periods: int = 2) -> p
     ...
     pymc_dice.exceptions.DataValidationError: channel 'tv' has negative spend -2.0 ...
     """
+    check_columns(df)
     _check_roles(roles, [str(c) for c in df.columns])
     keys = [roles.date_column, *roles.dims]
     frame = df.loc[:, [*keys, *roles.numeric_columns]].copy()
-    try:
-        frame[roles.date_column] = pd.to_datetime(frame[roles.date_column])
-    except (ValueError, TypeError) as err:
-        raise DataValidationError(
-            f"date column {roles.date_column!r} has values that are not dates ({err}); "
-            "convert it with pd.to_datetime"
-        ) from err
-    if frame[roles.date_column].isna().any():
-        raise DataValidationError(
-            f"date column {roles.date_column!r} has missing dates in rows "
-            f"{list(np.flatnonzero(frame[roles.date_column].isna())[:5])}; drop or fill them"
-        )
+    frame[roles.date_column] = parse_dates(frame[roles.date_column], roles.date_column)
     for c in roles.dims:
         if frame[c].isna().any():
             raise DataValidationError(f"dims column {c!r} has missing values; fill or drop them")
@@ -295,22 +412,16 @@ def validate_frame(df: pd.DataFrame, roles: Roles, *, min_periods: int = 2) -> p
             "aggregate them (e.g. df.groupby(keys).sum()) so each series has one row per date"
         )
 
-    frame = frame.sort_values([*roles.dims, roles.date_column], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values([*roles.dims, roles.date_column], kind="stable").reset_index(
+        drop=True
+    )
     dates = pd.DatetimeIndex(np.sort(frame[roles.date_column].unique()))
     if len(dates) < min_periods:
         raise DataValidationError(
             f"only {len(dates)} dates but at least {min_periods} are needed (context window + "
             "horizon); pass a longer history or lower the horizon / max_lag"
         )
-    steps = np.diff(dates.asi8)
-    step = int(np.median(steps)) if len(steps) else 0
-    if len(steps) and (steps != step).any():
-        k = int(np.flatnonzero(steps != step)[0])
-        raise DataValidationError(
-            f"dates in {roles.date_column!r} are not regular: gap from {dates[k].date()} to "
-            f"{dates[k + 1].date()} where the usual step is {pd.Timedelta(step)}; "
-            "fill the missing dates (spend 0) so the series is regular"
-        )
+    check_regular_dates(dates, roles.date_column)
     if roles.dims:
         counts = frame.groupby(list(roles.dims), sort=False)[roles.date_column].count()
         short = counts[counts != len(dates)]
@@ -342,12 +453,35 @@ class Scaler:
     scales: np.ndarray
 
     @classmethod
-    def fit(cls, values: np.ndarray, columns: Sequence[str]) -> Scaler:
-        """Fit on ``values[..., column]``; a column that is all zero gets scale 1."""
+    def fit(
+        cls, values: np.ndarray, columns: Sequence[str], fallback: np.ndarray | None = None
+    ) -> Scaler:
+        """Fit on ``values[..., column]``.
+
+        A column that is all zero there takes its scale from ``fallback`` (e.g. every date,
+        for a channel that starts spending after the training dates), with a warning that
+        names it; a column that is zero in both gets scale 1.
+        """
+        scales = cls._max_abs(values)
+        if fallback is not None:
+            late = (scales == 0) & (cls._max_abs(fallback) > 0)
+            if late.any():
+                names = [c for c, bad in zip(columns, late, strict=True) if bad]
+                warnings.warn(
+                    f"column(s) {names} are all zero on the training dates and non-zero only "
+                    "later: their scale comes from the later dates, and their effect can only "
+                    "be learned from those few dates; fit on a window where they vary",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                scales = np.where(late, cls._max_abs(fallback), scales)
+        return cls(tuple(columns), np.where(scales > 0, scales, 1.0).astype(np.float64))
+
+    @staticmethod
+    def _max_abs(values: np.ndarray) -> np.ndarray:
         n_cols = values.shape[-1]
         flat = np.abs(values.reshape(-1, n_cols)) if n_cols else np.zeros((0, 0))
-        scales = flat.max(axis=0) if flat.size else np.ones(n_cols)
-        return cls(tuple(columns), np.where(scales > 0, scales, 1.0).astype(np.float64))
+        return flat.max(axis=0) if flat.size else np.zeros(n_cols)
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Scale to max-abs units."""
@@ -437,7 +571,7 @@ class Panel:
         raw_controls = cube(roles.control_columns)
         train_end = n_t - int(round(val_fraction * n_t))
         if node_scaler is None:
-            node_scaler = Scaler.fit(raw_nodes[:, :train_end], roles.nodes)
+            node_scaler = Scaler.fit(raw_nodes[:, :train_end], roles.nodes, fallback=raw_nodes)
         if control_scaler is None:
             control_scaler = Scaler.fit(raw_controls[:, :train_end], roles.control_columns)
         return cls(
