@@ -1,4 +1,4 @@
-"""Review checks and verdicts on a graph-swap table (DESIGN.md section 7).
+"""Review checks and verdicts on a graph-swap table (docs/concepts.md, "Verdicts").
 
 Modelled on Google Meridian's ``analysis/review``: each check is a small frozen pydantic
 model whose fields are its validated thresholds; ``check.run(swap)`` returns a frozen
@@ -33,10 +33,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-import numpy as np
 import pandas as pd
-import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pymc_dice.diagnostics.swap_table import SwapTable, first_available, swap_values
 
 __all__ = [
     "BypassCheck",
@@ -132,100 +132,6 @@ class CheckResult:
 
 
 # --------------------------------------------------------------------------------------------
-# the swap table
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Value:
-    mean: float
-    sd: float  # NaN with a single chain
-    n: int
-
-    def text(self, fmt: str = ".3f") -> str:
-        if self.n > 1:
-            return f"{self.mean:{fmt}} +- {self.sd:{fmt}} (sd over {self.n} chains)"
-        return f"{self.mean:{fmt}}"
-
-
-class _SwapTable:
-    """The ``graph_swap`` DataArray, validated, with chain-mean look-ups."""
-
-    def __init__(self, swap: Any) -> None:
-        if isinstance(swap, _SwapTable):
-            self.da: xr.DataArray = swap.da
-            return
-        if not isinstance(swap, (xr.Dataset, xr.DataArray)) and hasattr(swap, "to_dataset"):
-            swap = swap.to_dataset()  # a DataTree node such as tree["dice"]
-        if isinstance(swap, xr.Dataset):
-            if "graph_swap" not in swap.data_vars:
-                raise ValueError(
-                    "the swap Dataset has no 'graph_swap' variable; variables are "
-                    f"{list(swap.data_vars)}"
-                )
-            swap = swap["graph_swap"]
-        if not isinstance(swap, xr.DataArray):
-            raise TypeError(
-                "swap must be an xarray.Dataset with a 'graph_swap' variable (or that "
-                f"DataArray), got {type(swap).__name__}"
-            )
-        need = {"graph_input", "metric"}
-        extra = set(swap.dims) - need - {"chain"}
-        if not need.issubset(swap.dims) or extra:
-            raise ValueError(
-                "graph_swap must have dims ('graph_input', 'metric') and optionally 'chain'; "
-                f"got {swap.dims}"
-            )
-        for dim in need:
-            if dim not in swap.coords:
-                raise ValueError(f"graph_swap needs labels on its {dim!r} dim")
-        if "chain" not in swap.dims:
-            swap = swap.expand_dims("chain")
-        self.da = swap.transpose("chain", "graph_input", "metric").astype(float)
-
-    @property
-    def inputs(self) -> list[str]:
-        return [str(v) for v in self.da["graph_input"].values]
-
-    @property
-    def metrics(self) -> list[str]:
-        return [str(v) for v in self.da["metric"].values]
-
-    def get(self, graph_input: str, metric: str) -> _Value | None:
-        """Chain mean / sd of one cell, or None when missing or all NaN."""
-        if graph_input not in self.inputs or metric not in self.metrics:
-            return None
-        x = self.da.sel(graph_input=graph_input, metric=metric).values
-        x = x[np.isfinite(x)]
-        if x.size == 0:
-            return None
-        sd = float(np.std(x, ddof=1)) if x.size > 1 else math.nan
-        return _Value(float(np.mean(x)), sd, int(x.size))
-
-
-def _values(**vals: _Value | float | None) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for key, v in vals.items():
-        if v is None:
-            continue
-        if isinstance(v, _Value):
-            out[key] = v.mean
-            if v.n > 1:
-                out[f"{key}_sd"] = v.sd
-        else:
-            out[key] = float(v)
-    return out
-
-
-def _first(table: _SwapTable, inputs: Sequence[str], metric: str) -> tuple[str, _Value] | None:
-    for name in inputs:
-        v = table.get(name, metric)
-        if v is not None:
-            return name, v
-    return None
-
-
-# --------------------------------------------------------------------------------------------
 # checks
 # --------------------------------------------------------------------------------------------
 
@@ -241,12 +147,12 @@ class _Check(BaseModel):
 
     def run(self, swap: Any) -> CheckResult:
         """Run the check on a swap Dataset (see the module docstring)."""
-        return self._evaluate(_SwapTable(swap))
+        return self._evaluate(SwapTable(swap))
 
-    def _evaluate(self, table: _SwapTable) -> CheckResult:  # pragma: no cover - abstract
+    def _evaluate(self, table: SwapTable) -> CheckResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _skip(self, table: _SwapTable, what: str, recommendation: str) -> CheckResult:
+    def _skip(self, table: SwapTable, what: str, recommendation: str) -> CheckResult:
         return CheckResult(
             self.name,
             Status.REVIEW,
@@ -308,9 +214,9 @@ class GraphUseCheck(_Check):
             )
         return self
 
-    def _evaluate(self, table: _SwapTable) -> CheckResult:
-        ref = _first(table, ("oracle", "selected", "learned"), self.metric)
-        base = _first(table, self.baselines, self.metric)
+    def _evaluate(self, table: SwapTable) -> CheckResult:
+        ref = first_available(table, ("oracle", "selected", "learned"), self.metric)
+        base = first_available(table, self.baselines, self.metric)
         if ref is None or base is None:
             return self._skip(
                 table,
@@ -320,7 +226,7 @@ class GraphUseCheck(_Check):
             )
         (rname, r), (bname, b) = ref, base
         gap = r.mean - b.mean
-        vals = _values(**{rname: r, bname: b, "gap": gap})
+        vals = swap_values(**{rname: r, bname: b, "gap": gap})
         found = (
             f"{self.metric} with the {rname} graph {r.text()} vs the {bname} graph "
             f"{b.text()}: gap {gap:.3f}"
@@ -341,8 +247,8 @@ class GraphUseCheck(_Check):
                 Status.FAIL,
                 vals,
                 f"The decoder's influence barely changes with its graph input: {found}.",
-                "Use a graph-safe decoder whose only cross-node route is the graph (DESIGN.md "
-                "section 5) before reading its graph as the attribution.",
+                "Use a graph-safe decoder whose only cross-node route is the graph (docs/concepts.md) "
+                "before reading its graph as the attribution.",
             )
         return CheckResult(
             self.name,
@@ -373,8 +279,8 @@ class BypassCheck(_Levels):
 
     name: ClassVar[str] = "bypass"
 
-    def _evaluate(self, table: _SwapTable) -> CheckResult:
-        ref = _first(table, ("oracle", "selected", "learned"), self.metric)
+    def _evaluate(self, table: SwapTable) -> CheckResult:
+        ref = first_available(table, ("oracle", "selected", "learned"), self.metric)
         if ref is None:
             return self._skip(
                 table,
@@ -382,7 +288,7 @@ class BypassCheck(_Levels):
                 "Score the influence of the swapped decoder against a reference graph.",
             )
         rname, r = ref
-        vals = _values(**{rname: r})
+        vals = swap_values(**{rname: r})
         found = f"{self.metric} with the {rname} graph input is {r.text()}"
         if rname != "oracle":
             found += (
@@ -441,7 +347,7 @@ class SupportSelectionCheck(_Levels):
     min_gap: float = Field(default=SUPPORT_MIN_GAP, gt=0, le=2)
     learned_inputs: tuple[str, ...] = Field(default=("selected", "learned"), min_length=1)
 
-    def _evaluate(self, table: _SwapTable) -> CheckResult:
+    def _evaluate(self, table: SwapTable) -> CheckResult:
         o = table.get("oracle", self.metric)
         if o is None:
             return self._skip(
@@ -451,7 +357,7 @@ class SupportSelectionCheck(_Levels):
                 "Run the same diagnostics on simulated data with a known graph (pymc_dice "
                 "simulator) to tell selection problems from decoder bypass.",
             )
-        learned = _first(table, self.learned_inputs, self.metric)
+        learned = first_available(table, self.learned_inputs, self.metric)
         if learned is None:
             return self._skip(
                 table,
@@ -460,7 +366,7 @@ class SupportSelectionCheck(_Levels):
             )
         lname, s = learned
         shortfall = o.mean - s.mean
-        vals = _values(**{"oracle": o, lname: s, "shortfall": shortfall})
+        vals = swap_values(**{"oracle": o, lname: s, "shortfall": shortfall})
         found = (
             f"{self.metric} with the {lname} graph {s.text()} vs the oracle {o.text()} "
             f"(shortfall {shortfall:.3f})"
@@ -520,7 +426,7 @@ class ForecastAttributionCheck(_Levels):
     mse_ratio: float = Field(default=FORECAST_MSE_RATIO, ge=1, allow_inf_nan=False)
     learned_inputs: tuple[str, ...] = Field(default=("selected", "learned"), min_length=1)
 
-    def _evaluate(self, table: _SwapTable) -> CheckResult:
+    def _evaluate(self, table: SwapTable) -> CheckResult:
         mse_metric = self.mse_metric
         if mse_metric is None:
             found = [m for m in table.metrics if m.startswith("mse_target@")]
@@ -531,7 +437,7 @@ class ForecastAttributionCheck(_Levels):
                     "Set ForecastAttributionCheck(mse_metric=...) to one of the table's metrics.",
                 )
             mse_metric = found[0]
-        learned = _first(table, self.learned_inputs, self.metric)
+        learned = first_available(table, self.learned_inputs, self.metric)
         mse_best = [(g, v) for g in table.inputs if (v := table.get(g, mse_metric)) is not None]
         lname = learned[0] if learned is not None else None
         mse_l = table.get(lname, mse_metric) if lname is not None else None
@@ -547,7 +453,7 @@ class ForecastAttributionCheck(_Levels):
             ratio = mse_l.mean / best.mean
         else:
             ratio = 1.0 if mse_l.mean <= best.mean else math.inf
-        vals = _values(
+        vals = swap_values(
             **{f"{lname}_nauprc": n, f"{lname}_mse": mse_l, "best_mse": best, "mse_ratio": ratio}
         )
         found = (
@@ -645,12 +551,12 @@ def run_checks(swap: Any, configs: Iterable[_Check] | None = None) -> list[Check
                 break
         else:
             checks.append(cfg)
-    table = _SwapTable(swap)
+    table = SwapTable(swap)
     return [c._evaluate(table) for c in checks]
 
 
 def verdict(results: Iterable[CheckResult]) -> Verdict:
-    """Localise the problem from check results: one of the three DESIGN.md verdicts.
+    """Localise the problem from check results: one of the three verdicts of docs/concepts.md.
 
     Decision list (skipped checks are ignored; forecast_attribution never decides):
 

@@ -1,4 +1,4 @@
-"""Graph-recovery and forecast metrics on labelled graphs (DESIGN.md sections 3 and 7).
+"""Graph-recovery and forecast metrics on labelled graphs (docs/concepts.md).
 
 Scores, truths and candidate masks are ``xarray.DataArray`` objects with dims
 ``("source", "target")`` and node-name coordinates, possibly with extra dims (``chain``,
