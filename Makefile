@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TORCH_VERSION := 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv lint clean
+.PHONY: demo test venv lint clean browser
 
 venv: $(STAMP)
 
@@ -19,7 +19,15 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(VENV)/bin/pymc-dice demo
 
-test: venv
+# The report's browser test needs Chromium: install Debian's package when it is missing and we
+# may (root with apt-get); otherwise the test fails and says how to get it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ; } || \
+	  echo "note: chromium is not installed; the browser test will fail (apt-get install chromium)"
+
+test: venv browser
 	$(VENV)/bin/ruff check pymc_dice tests examples benchmarks
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 	$(PY) -m pytest

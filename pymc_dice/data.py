@@ -97,6 +97,9 @@ def check_regular_dates(dates: pd.DatetimeIndex, column: str = "date") -> str | 
     dates = pd.DatetimeIndex(dates).as_unit("ns")
     if len(dates) < 2:
         return None
+    steps = pd.Series(np.diff(dates.asi8)).map(pd.Timedelta)
+    if (steps == steps.iloc[0]).all():  # one fixed step (e.g. every 14 days) is regular
+        return pd.tseries.frequencies.to_offset(steps.iloc[0]).freqstr
     best: tuple[int, str, pd.DatetimeIndex] | None = None
     for freq in _calendar_candidates(dates[0]):
         grid = pd.date_range(dates[0], dates[-1], freq=freq)
@@ -115,7 +118,6 @@ def check_regular_dates(dates: pd.DatetimeIndex, column: str = "date") -> str | 
             f"{best[1]!r} calendar from {dates[0].date()} to {dates[-1].date()}; "
             "add rows for the missing dates (spend 0) so every series is regular"
         )
-    steps = pd.Series(np.diff(dates.asi8)).map(pd.Timedelta)
     usual = steps.mode().iloc[0]
     k = int(np.flatnonzero((steps != usual).to_numpy())[0])
     raise DataValidationError(
