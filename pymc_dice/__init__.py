@@ -13,7 +13,7 @@ True
 
 from importlib import import_module
 
-from pymc_dice import simulate
+from pymc_dice import simulate  # noqa: F401  (the module, whatever was imported before)
 from pymc_dice.simulate import geo_panel, national, rawlog, rdt, sparse_target
 
 __version__ = "0.1.0"

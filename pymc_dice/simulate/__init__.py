@@ -16,7 +16,7 @@ Examples
 --------
 >>> import pymc_dice.simulate as sim
 >>> sim.sparse_target(n_series=2, n_periods=8).df.shape
-(16, 11)
+(16, 12)
 >>> sorted(sim.PRESETS)[:3]
 ['geo_panel', 'national', 'rawlog']
 """

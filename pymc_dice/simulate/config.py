@@ -188,9 +188,7 @@ class SimConfig(StrictParams):
             f"spend_volatility must be > 0, got {self.spend_volatility}",
         )
         check(0.0 <= self.zero_rate < 1.0, f"zero_rate must be in [0, 1), got {self.zero_rate}")
-        check(
-            0.0 <= self.burst_rate <= 1.0, f"burst_rate must be in [0, 1], got {self.burst_rate}"
-        )
+        check(0.0 <= self.burst_rate <= 1.0, f"burst_rate must be in [0, 1], got {self.burst_rate}")
 
     def _check_names(self) -> None:
         controls = self.controls

@@ -293,7 +293,7 @@ def _attrs(cfg: SimConfig, main: int, coefs: tuple[float, float]) -> dict[str, A
 
 def _truth(cfg: SimConfig, parts: dict[str, Any], n_lags: int) -> xr.Dataset:
     """The truth Dataset: graphs, edge parameters, contributions and ROAS."""
-    graphs, edges, n_c = parts["graphs"], parts["edges"], cfg.n_channels
+    graphs, edges = parts["graphs"], parts["edges"]
     counts = np.bincount(parts["series_graph"], minlength=len(graphs))
     main = int(np.argmax(counts))
     gdims = ("graph_id", "source", "target")

@@ -352,5 +352,3 @@ def edge_list(
         hill_n=pick("hill_n", 1.0),
         kernel=pick("kernel", 0.0),
     )
-
-

@@ -53,7 +53,7 @@ def national(
     >>> list(sim.df.columns)
     ['date', 'tv', 'social', 'search', 'price', 'event', 'y']
     >>> sim.truth["roas"].round(2).values.tolist()
-    [1.49, 3.93, 0.84]
+    [0.75, 4.53, 2.64]
     """
     settings = {
         "preset": "national", "n_channels": n_channels, "n_periods": n_periods, "seed": seed,
@@ -298,7 +298,7 @@ def _draw_levels(
 
 
 def _year_fraction(dates: pd.DatetimeIndex) -> np.ndarray:
-    return ((dates.dayofyear.to_numpy() - 1) / 365.25).astype(float)
+    return ((dates.day_of_year.to_numpy() - 1) / 365.25).astype(float)
 
 
 def _holidays(dates: pd.DatetimeIndex) -> np.ndarray:

@@ -77,7 +77,7 @@ def carryover_kernels(
     >>> k = carryover_kernels(np.array([False, True]), np.array([0.5, 0.5]),
     ...                       np.array([0, 1]), 4, 1)
     >>> k.round(3).tolist()
-    [[0.533, 0.267, 0.133, 0.067], [0.221, 0.442, 0.221, 0.028]]
+    [[0.533, 0.267, 0.133, 0.067], [0.242, 0.485, 0.242, 0.03]]
     """
     weeks = np.arange(length) / steps_per_week
     expo = np.where(delayed[:, None], (weeks - peak[:, None]) ** 2, weeks)
@@ -169,9 +169,10 @@ class MediaSystem:
         mediators = ar_filter(drive[..., :m], self.persistence[:m])
         y_drive = drive[..., m:]
         if m:
-            y_drive = y_drive + (adstock(mediators, self.mediator_kernel) @ self.mediator_effect)[
-                ..., None
-            ]
+            y_drive = (
+                y_drive
+                + (adstock(mediators, self.mediator_kernel) @ self.mediator_effect)[..., None]
+            )
         y = ar_filter(y_drive, self.persistence[m:])[..., 0] * self.size[:, None]
         if target_only:
             return y

@@ -49,9 +49,7 @@ def sparse_target(
     return simulate(n_series=n_series, n_periods=n_periods, seed=seed, **kwargs)
 
 
-def rdt(
-    R: int, d: int, T: int, n_series: int = 96, seed: int = 0, **overrides: Any
-) -> Simulation:
+def rdt(R: int, d: int, T: int, n_series: int = 96, seed: int = 0, **overrides: Any) -> Simulation:
     """Controlled swaps: ``R`` distinct graphs shared across the series, ``d`` nodes, ``T`` weeks.
 
     Mediators are ``max(1, round(d / 4))``, channels the rest but the target (``d = 8``
@@ -79,9 +77,7 @@ def rdt(
     return simulate(n_series=n_series, n_periods=T, seed=seed, **kwargs)
 
 
-def rawlog(
-    n_series: int = 96, n_periods: int = 104, seed: int = 0, **overrides: Any
-) -> Simulation:
+def rawlog(n_series: int = 96, n_periods: int = 104, seed: int = 0, **overrides: Any) -> Simulation:
     """Multi-graph stress test: a distinct graph per series and raw heavy-tailed spend.
 
     8 nodes as in :func:`sparse_target` (generic names), ``raw_scale=True`` (log-normal
