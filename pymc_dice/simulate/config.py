@@ -240,6 +240,10 @@ class MediaConfig(StrictParams):
     >>> cfg = MediaConfig.create(n_channels=3, n_geos=None)
     >>> cfg.channels, cfg.dims
     (('tv', 'social', 'search'), ())
+    >>> MediaConfig(n_channels=1, n_mediators=1, placebo=True).nodes
+    ('tv', 'placebo', 'visits', 'y')
+    >>> MediaConfig(n_mediators=3).mediators
+    ('visits', 'branded_search', 'mediator_2')
     >>> MediaConfig.create(saturation="tanh")
     Traceback (most recent call last):
     ...
