@@ -3,7 +3,8 @@
 Runs S=1000 x T=104, then S=500 (series scaling) and T=52 (time scaling) in the same process,
 and prints seconds (best of ``--repeats``), peak traced memory (``tracemalloc``, one separate
 run so that tracing does not slow the timed runs) and the ratios
-``time(S=1000) / time(S=500)`` and ``time(T=104) / time(T=52)`` (2.0 = linear).
+``time(S=1000) / time(S=500)`` and ``time(T=104) / time(T=52)`` (2.0 = linear). Then times the marketing presets
+``national`` (one series, 156 weeks) and ``geo_panel`` (200 geos x 156 weeks), truth included.
 
 Usage::
 
@@ -16,7 +17,7 @@ import argparse
 import time
 import tracemalloc
 
-from pymc_dice.simulate import simulate
+from pymc_dice.simulate import geo_panel, national, simulate
 
 CASES = {"S=1000 T=104": (1000, 104), "S=500 T=104": (500, 104), "S=1000 T=52": (1000, 52)}
 
@@ -59,6 +60,13 @@ def main() -> None:
     print(f"time(T=104)/time(T=52)   = {times['S=1000 T=104'] / times['S=1000 T=52']:.2f}")
     burn = 52  # simulate's default burn_in: T=104 runs 156 weeks, T=52 runs 104
     print(f"  (linear in simulated weeks would be {(104 + burn) / (52 + burn):.2f})")
+    for name, make in (
+        ("national", lambda: national(n_periods=156)),
+        ("geo_panel S=200", lambda: geo_panel(n_geos=200, n_periods=156)),
+    ):
+        start = time.perf_counter()
+        make()
+        print(f"{name:<16}{time.perf_counter() - start:>8.3f} s")
 
 
 if __name__ == "__main__":

@@ -1,21 +1,20 @@
 """pymc-dice: graph-based neural MMMs trained with DICE, and attribution diagnostics.
 
-The heavy modules (torch, pymc-marketing) load on first use:
+The heavy modules (torch, pymc-marketing) load on first use. ``pymc_dice.simulate`` is the
+simulator module; its presets are also exported here:
 
 >>> import pymc_dice
 >>> pymc_dice.__version__
 '0.1.0'
->>> from pymc_dice.simulate import sparse_target  # the submodule stays importable
->>> callable(pymc_dice.simulate)
+>>> import pymc_dice.simulate as sim
+>>> sim.simulate is pymc_dice.simulate.simulate and sim.national is pymc_dice.national
 True
 """
 
 from importlib import import_module
 
-# ``simulate`` is both a submodule and a function: bind the function eagerly (the simulator
-# needs only numpy, pandas and xarray) so ``pymc_dice.simulate`` is always the function,
-# whatever was imported before.
-from pymc_dice.simulate import rawlog, rdt, simulate, sparse_target
+from pymc_dice import simulate  # noqa: F401  (the module, whatever was imported before)
+from pymc_dice.simulate import geo_panel, national, rawlog, rdt, sparse_target
 
 __version__ = "0.1.0"
 
@@ -27,7 +26,15 @@ _LAZY = {
     "compare": "pymc_dice.attribution",
 }
 
-__all__ = [*_LAZY, "simulate", "sparse_target", "rdt", "rawlog", "__version__"]
+__all__ = [
+    *_LAZY,
+    "geo_panel",
+    "national",
+    "rawlog",
+    "rdt",
+    "sparse_target",
+    "__version__",
+]
 
 
 def __getattr__(name: str):
