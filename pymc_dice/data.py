@@ -542,13 +542,28 @@ class SeriesGrid:
 
     @staticmethod
     def from_grid(da: xr.DataArray, date_column: str) -> pd.DataFrame:
-        """Inverse of :meth:`to_grid`: a flat frame with one column per ``variable``."""
+        """Inverse of :meth:`to_grid`: a flat frame with one column per ``variable``.
+
+        Examples
+        --------
+        >>> da = xr.DataArray([[1.0]], dims=("date", "variable"),
+        ...                   coords={"date": pd.to_datetime(["2024-01-07"]), "variable": ["tv"]})
+        >>> SeriesGrid.from_grid(da, "week").columns.tolist()
+        ['week', 'tv']
+        """
         df = da.to_dataset("variable").to_dataframe().reset_index()
         return df.rename(columns={"date": date_column})
 
     @staticmethod
     def series_values(da: xr.DataArray, dims: Sequence[str]) -> np.ndarray:
-        """``(date, *dims[, extra])`` -> ``[S, T(, extra)]``, series in C order of ``dims``."""
+        """``(date, *dims[, extra])`` -> ``[S, T(, extra)]``, series in C order of ``dims``.
+
+        Examples
+        --------
+        >>> da = xr.DataArray(np.arange(6.0).reshape(3, 2), dims=("date", "geo"))
+        >>> SeriesGrid.series_values(da, ("geo",)).tolist()
+        [[0.0, 2.0, 4.0], [1.0, 3.0, 5.0]]
+        """
         extra = [d for d in da.dims if d not in ("date", *dims)]
         v = da.transpose("date", *dims, *extra).values
         v = v.reshape(v.shape[0], -1, *v.shape[1 + len(dims) :])
@@ -556,7 +571,14 @@ class SeriesGrid:
 
     @staticmethod
     def to_series_grid(x: np.ndarray, like: xr.DataArray, dims: Sequence[str]) -> xr.DataArray:
-        """Inverse of :meth:`series_values` onto the coords of ``like``."""
+        """Inverse of :meth:`series_values` onto the coords of ``like``.
+
+        Examples
+        --------
+        >>> like = xr.DataArray(np.zeros((3, 2)), dims=("date", "geo"))
+        >>> SeriesGrid.to_series_grid(np.array([[0., 2, 4], [1, 3, 5]]), like, ("geo",)).values[1]
+        array([2., 3.])
+        """
         v = np.swapaxes(x, 0, 1)
         shape = (v.shape[0], *(like.sizes[d] for d in dims), *v.shape[2:])
         return like.copy(data=v.reshape(shape))

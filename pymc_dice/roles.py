@@ -215,6 +215,15 @@ _FORBIDDEN = ("/",)
 
 
 def check_roles(roles: Roles, columns: Sequence[str]) -> None:
+    """Check that every role names a column of ``columns``, once, in a storable name.
+
+    Examples
+    --------
+    >>> check_roles(Roles("date", (), ("tv",), (), (), "tv"), ["date", "tv"])
+    Traceback (most recent call last):
+    ...
+    pymc_dice.exceptions.DataValidationError: target column 'tv' is also listed as a channel; ...
+    """
     for name in (*roles.dims, *roles.numeric_columns):
         bad = [ch for ch in _FORBIDDEN if ch in name]
         if bad:
