@@ -28,9 +28,7 @@ from pymc_dice.exceptions import ConfigError, DataValidationError, PymcDiceError
 from pymc_dice.nn.decoders import Decoder, rollout
 
 
-def time_features(
-    dates, yearly_order: int = 2, trend: bool = True, origin=None
-) -> np.ndarray:
+def time_features(dates, yearly_order: int = 2, trend: bool = True, origin=None) -> np.ndarray:
     """Trend and yearly Fourier columns ``[T, F]`` to append to the controls.
 
     The trend is the time since ``origin`` (default: the first date) in years; the season is
@@ -148,7 +146,9 @@ class StructuralDecoder(Decoder):
         self.control_weight = nn.Parameter(torch.zeros(n_controls, n))
         self.beta_raw = nn.Parameter(torch.full((n, n), softplus_inv(0.05)))
         if carryover == "free":
-            self.lag_logits = nn.Parameter(-0.3 * torch.arange(lag).float().expand(n, n, lag).clone())
+            self.lag_logits = nn.Parameter(
+                -0.3 * torch.arange(lag).float().expand(n, n, lag).clone()
+            )
         else:
             self.decay_raw = nn.Parameter(torch.full((n, n), -1.0))
         if saturation == "logistic":
@@ -311,8 +311,16 @@ class StructuralPriors:
     residual_sd: float = 0.5
 
 
-RAW_NAMES = ("beta_raw", "lag_logits", "decay_raw", "lam_raw", "half_raw", "shape_raw",
-             "rho_raw", "noise_raw")
+RAW_NAMES = (
+    "beta_raw",
+    "lag_logits",
+    "decay_raw",
+    "lam_raw",
+    "half_raw",
+    "shape_raw",
+    "rho_raw",
+    "noise_raw",
+)
 
 
 def neg_log_prior(dec: StructuralDecoder, priors: StructuralPriors) -> torch.Tensor:
@@ -429,7 +437,7 @@ def init_from_data(dec: StructuralDecoder, x, mask) -> None:
     --------
     >>> dec = StructuralDecoder(2, 0, n_channels=1)
     >>> init_from_data(dec, torch.full((1, 5, 2), 0.4), torch.ones(1, 5, dtype=torch.bool))
-    >>> round(float(dec.level_pool[1]), 3)
+    >>> round(dec.level_pool[1].item(), 3)
     0.4
     """
     w = mask[..., None] & ~torch.isnan(x)
@@ -456,12 +464,15 @@ def fit_structural(
     series=None,
     seed: int = 0,
     init: bool = True,
+    tol: float = 1e-7,
 ) -> StructuralFit:
     """MAP fit by L-BFGS of :func:`neg_log_posterior`, early-stopped on held-out dates.
 
     ``train`` / ``val`` are date masks (see :func:`date_mask`); the held-out NLL is checked
     every ``check_every`` iterations and the best parameters are kept after ``patience``
-    checks without improvement. The objective is vectorised over series and time.
+    checks without improvement; the fit also stops when a check improves the objective per
+    observation by less than ``tol`` (relative). The objective is vectorised over series and
+    time. ``x``, ``c`` and ``graph`` are cast to the decoder's dtype (float64 recommended).
 
     Examples
     --------
@@ -477,6 +488,8 @@ def fit_structural(
     """
     torch.manual_seed(seed)
     priors = priors or StructuralPriors()
+    dt = dec.level_pool.dtype
+    x, c, graph = x.to(dt), c.to(dt), graph.to(dt)
     s, t_len, _ = x.shape
     tr = date_mask(train, s, t_len, x.device)
     va = None if val is None else date_mask(val, s, t_len, x.device)
@@ -485,8 +498,13 @@ def fit_structural(
     n_obs = max(int((tr[:, 1:, None] & dec.scored).sum()), 1)
     n_val = 0 if va is None else max(int((va[:, 1:, None] & dec.scored).sum()), 1)
     opt = torch.optim.LBFGS(
-        dec.parameters(), lr=1.0, max_iter=check_every, history_size=20,
-        line_search_fn="strong_wolfe", tolerance_grad=1e-9, tolerance_change=1e-12,
+        dec.parameters(),
+        lr=1.0,
+        max_iter=check_every,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-9,
+        tolerance_change=1e-12,
     )
 
     def closure():
@@ -499,7 +517,7 @@ def fit_structural(
     best, best_state, since, history, n_iter = math.inf, None, 0, [], 0
     loss = math.inf
     while n_iter < max_iter:
-        loss = float(opt.step(closure))
+        loss = float(opt.step(closure).detach())
         done = opt.state[opt.param_groups[0]["params"][0]].get("n_iter", 0)
         moved, n_iter = done > n_iter, done
         with torch.no_grad():
@@ -511,15 +529,19 @@ def fit_structural(
             best_state = {k: p.detach().clone() for k, p in dec.state_dict().items()}
         else:
             since += 1
-        if not moved or since >= patience or not math.isfinite(loss):
+        stalled = len(history) > 1 and history[-2][1] - loss < tol * max(1.0, abs(loss))
+        if not moved or stalled or since >= patience or not math.isfinite(loss):
             break
     if best_state is not None:
         dec.load_state_dict(best_state)
     with torch.no_grad():
         loss = float(neg_log_posterior(dec, x, c, graph, tr, priors, series)) / n_obs
     return StructuralFit(
-        loss=loss, val_loss=None if va is None else best, n_iter=n_iter,
-        seconds=time.perf_counter() - start, history=history,
+        loss=loss,
+        val_loss=None if va is None else best,
+        n_iter=n_iter,
+        seconds=time.perf_counter() - start,
+        history=history,
     )
 
 
@@ -577,7 +599,7 @@ def carryover_weights(dec: StructuralDecoder) -> torch.Tensor:
     Examples
     --------
     >>> w = carryover_weights(StructuralDecoder(3, 0, n_channels=1, max_lag=4))
-    >>> w.shape, bool(torch.allclose(w.sum(-1), torch.ones(3, 3))), w[1, 2, 0].item() == 0
+    >>> w.shape, bool(torch.allclose(w.sum(-1), torch.ones(3, 3))), bool(w[1, 2, 0] == 0)
     (torch.Size([3, 3, 5]), True, True)
     """
     w = dec.carryover()
