@@ -44,6 +44,8 @@ class Bound(nn.Module):
     >>> raw = {"dec.beta_raw": torch.zeros(3, 3)}
     >>> round(float(functional_call(call, raw, ())), 4)  # 9 * softplus(0)
     6.2383
+    >>> call.forward().shape  # the decoder's own parameters
+    torch.Size([])
     """
 
     def __init__(self, dec: nn.Module, fn: Callable):
@@ -65,6 +67,17 @@ class LaplacePosterior:
     ``[n_draws, P]`` of those entries, in ``names`` order. ``n_joint`` entries form the full
     covariance block ``cov``; the remaining ones (per-series levels when there are many) have
     independent variances ``level_var``.
+
+    Examples
+    --------
+    >>> dec = StructuralDecoder(2, 0, n_channels=1).double()
+    >>> x = torch.rand(1, 20, 2, dtype=torch.float64)
+    >>> post = laplace_posterior(dec, x, torch.zeros(1, 20, 0), torch.ones(2, 2), n_draws=6)
+    >>> post.n_draws, post.param_draws()["level_pool"].shape
+    (6, torch.Size([6, 2]))
+    >>> at_map = post.unflatten(post.mean)
+    >>> torch.equal(at_map["beta_raw"], post.map_params["beta_raw"])
+    True
     """
 
     names: tuple[str, ...]
@@ -101,7 +114,19 @@ class LaplacePosterior:
 
 
 def posterior_index(dec: StructuralDecoder, graph: torch.Tensor) -> dict:
-    """Flat entries of each parameter that the data can inform under ``graph``."""
+    """Flat entries of each parameter that the data can inform under ``graph``: edge
+    parameters of allowed edges with a non-zero weight in any series, per-node parameters of
+    the modelled (non-channel) nodes.
+
+    Examples
+    --------
+    >>> dec = StructuralDecoder(3, 0, n_channels=1)
+    >>> graph = torch.zeros(3, 3)
+    >>> graph[0, 2] = 1.0
+    >>> index = posterior_index(dec, graph)
+    >>> index["beta_raw"].tolist(), index["level_pool"].tolist()  # edge 0 -> 2; nodes 1, 2
+    ([2], [1, 2])
+    """
     active = dec.allowed.bool() & (graph != 0).reshape(-1, dec.n_nodes, dec.n_nodes).any(0)
     scored = dec.scored
     index = {}

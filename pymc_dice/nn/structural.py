@@ -107,6 +107,21 @@ class StructuralDecoder(Decoder):
     >>> state, p1 = dec.step(states[:, 0], x[:, 0], c[:, 1], graph, exog_next=x[:, 1, :1])
     >>> torch.allclose(p1, pred[:, 0])
     True
+    >>> torch.equal(dec.forward(x, c, graph, series=[0, 1]), pred)
+    True
+    >>> dec.scored.tolist(), dec.beta().shape, dec.rho().shape, dec.sigma().shape
+    ([False, True, True], torch.Size([3, 3]), torch.Size([3]), torch.Size([3]))
+    >>> dec.carryover().shape, dec.saturate(torch.zeros(3, 3)).abs().max().item()
+    (torch.Size([3, 3, 3]), 0.0)
+    >>> lagged = torch.rand(2, 4, 3)  # [B, L + 1, N], lag 0 first
+    >>> dec.source_window(lagged).shape, dec.edge_effect(lagged).shape
+    (torch.Size([2, 3, 3]), torch.Size([2, 3, 3]))
+    >>> level = dec.init_state(2, x)[:, 0]
+    >>> dec.predict(lagged, c[:, 1], graph, level).shape, dec.series_index(2, None, "cpu").tolist()
+    (torch.Size([2, 3]), [0, 1])
+    >>> with_res = StructuralDecoder(3, 1, n_channels=1, max_lag=3, residual=4)
+    >>> with_res.residual_term(lagged[:, 1:], c[:, 1]).shape
+    torch.Size([2, 3])
     """
 
     uses_exog = True
@@ -420,7 +435,13 @@ def neg_log_posterior(dec, x, c, graph, mask, priors, series=None) -> torch.Tens
 class StructuralFit:
     """What :func:`fit_structural` returns: the final objective per scored observation, the
     best held-out NLL per observation (None without held-out dates), L-BFGS iterations,
-    seconds and the history ``(iterations, train, val)`` per check."""
+    seconds and the history ``(iterations, train, val)`` per check.
+
+    Examples
+    --------
+    >>> StructuralFit(loss=-2.5, val_loss=None, n_iter=40, seconds=0.3).n_iter
+    40
+    """
 
     loss: float
     val_loss: float | None
