@@ -258,6 +258,8 @@ class TrainedArm:
     ...               TrainerConfig(epochs_stage2=1, horizon=2), progressbar=False)
     >>> arm.learned_graph is None, int(arm.graph_input().sum())  # 19 candidate edges
     (True, 19)
+    >>> arm.spec.deploys
+    'fixed'
     """
 
     arm: str

@@ -59,7 +59,7 @@ import pandas as pd
 import xarray as xr
 
 from pymc_dice import io as model_io
-from pymc_dice.arms import arm_spec
+from pymc_dice.arms import TrainedArm, arm_spec
 from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles, infer_roles
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
@@ -96,7 +96,7 @@ def _min_periods(max_lag: int, horizon: int, val_fraction: float) -> int:
 
 
 
-def future_inputs(
+def _future_inputs(
     roles: Roles, panel: Panel, X: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]:
     """Scaled ``x`` and ``c`` over fitted + new dates, and the new dates (``X`` checked:
@@ -203,6 +203,10 @@ class DiceMMM:
     ('chain', 'draw', 'date', 'geo', 'channel')
     >>> mmm.roles_.channel_columns
     ('tv', 'radio')
+    >>> len(mmm.arms_), mmm.seeds_ == [a.seed for a in mmm.arms_], mmm.n_draws_
+    (1, True, 4)
+    >>> mmm.graph_samples_.shape, mmm.panel_.n_channels  # chain, draw, series, nodes, nodes
+    ((1, 4, 4, 3, 3), 2)
     """
 
     _model_type = "DiceMMM"
@@ -309,14 +313,35 @@ class DiceMMM:
             raise NotFittedError("this DiceMMM is not fitted yet: call .fit(df) first")
 
     # fitted state, read from the ensemble (scikit-learn style trailing underscores)
-    roles_ = property(lambda self: self._fitted().roles, doc="Resolved column roles.")
-    panel_ = property(lambda self: self._fitted().panel, doc="The scaled fitted panel.")
-    arms_ = property(lambda self: self._fitted().arms, doc="Fitted arms, one per seed (chain).")
-    seeds_ = property(lambda self: self._fitted().seeds, doc="Seeds of the chains.")
-    graph_samples_ = property(
-        lambda self: self._fitted().graph_samples, doc="Graph inputs [chain, draw, S, N, N]."
-    )
-    n_draws_ = property(lambda self: self._fitted().n_draws, doc="Graph samples per chain.")
+    @property
+    def roles_(self) -> Roles:
+        """Resolved column roles."""
+        return self._fitted().roles
+
+    @property
+    def panel_(self) -> Panel:
+        """The scaled fitted panel."""
+        return self._fitted().panel
+
+    @property
+    def arms_(self) -> list[TrainedArm]:
+        """Fitted arms, one per seed (``chain``)."""
+        return self._fitted().arms
+
+    @property
+    def seeds_(self) -> list[int]:
+        """Seeds of the chains."""
+        return self._fitted().seeds
+
+    @property
+    def graph_samples_(self) -> np.ndarray:
+        """Graph inputs of every prediction ``[chain, draw, S, N, N]``."""
+        return self._fitted().graph_samples
+
+    @property
+    def n_draws_(self) -> int:
+        """Graph samples per chain (``draw``)."""
+        return self._fitted().n_draws
 
     def _fitted(self) -> FittedEnsemble:
         ens = getattr(self, "ensemble_", None)
@@ -706,7 +731,7 @@ class DiceMMM:
         if not isinstance(include_last_observations, bool):
             raise TypeError("include_last_observations must be a bool")
         self._check_fitted()
-        x, c, dates = future_inputs(self.roles_, self.panel_, X)
+        x, c, dates = _future_inputs(self.roles_, self.panel_, X)
         ds = self.ensemble_.forecast(x, c, dates).to_dataset()
         return ds.stack(sample=("chain", "draw")) if combined else ds
 
@@ -783,8 +808,7 @@ class DiceMMM:
         ...     "ok", "graph-support selection", "decoder bypass", "not available")
         (('chain', 'source', 'target'), True)
         """
-        from pymc_dice.diagnostics.checks import run_checks, to_markdown, verdict
-        from pymc_dice.diagnostics.swap import graph_swap
+        from pymc_dice.diagnostics.swap import diagnose_arms
 
         self._check_fitted()
         panel = self.panel_
@@ -802,40 +826,8 @@ class DiceMMM:
                 f"horizon={horizon} does not fit the {n_val} held-out dates; pass "
                 f"1 <= horizon <= {n_val}"
             )
-        swap = graph_swap(
-            self.arms_, panel, reference, horizon=horizon, seed=seed, nodes=nodes, deployed=True
-        )
-        inf = xr.Dataset(
-            {"cig": swap["deployed_cig"], "ar_cig": swap["deployed_ar_cig"]},
-            attrs={k: swap.attrs[k] for k in ("horizon", "n_origins", "arm")},
-        )
-        swap = swap.drop_vars(["deployed_cig", "deployed_ar_cig"])
-        results = run_checks(swap)
-        try:
-            final = verdict(results)
-        except ValueError:
-            final = "not available"
-        swap = swap.rename({"cig": "swap_cig", "ar_cig": "swap_ar_cig"})
-        swap = swap.rename({"input_graph": "swap_input_graph"})
-        ds = xr.merge([inf, swap], combine_attrs="drop_conflicts", compat="override")
-        names = [r.name for r in results]
-        ds["verdict"] = xr.DataArray(np.str_(final))
-        ds["check_status"] = xr.DataArray(
-            np.array([r.status.value for r in results]), dims="check", coords={"check": names}
-        )
-        ds["check_message"] = xr.DataArray(
-            np.array([r.message for r in results]), dims="check", coords={"check": names}
-        )
-        ds.attrs.update(
-            {
-                "horizon": horizon,
-                "seed": int(seed),
-                "reference": "none"
-                if reference is None
-                else ("truth" if truth is not None else "graph"),
-                "report": to_markdown(results),
-            }
-        )
+        label = "none" if reference is None else ("truth" if truth is not None else "graph")
+        ds = diagnose_arms(self.arms_, panel, reference, horizon, seed=seed, reference_label=label)
         if self.idata is not None:
             if "dice" in self.idata.children:
                 del self.idata["dice"]

@@ -36,7 +36,7 @@ exist only as a reference for tests and the benchmark.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -46,7 +46,7 @@ from torch.func import jvp, vmap
 from pymc_dice.data import Panel, forecast_origins
 from pymc_dice.diagnostics.finite_difference import check_origins, cig_finite_difference
 from pymc_dice.ensemble import PanelTensors
-from pymc_dice.nn.decoders import Decoder, closed_loop
+from pymc_dice.nn.decoders import Decoder, rollout_steps
 
 __all__ = [
     "FittedArmLike",
@@ -73,9 +73,18 @@ _STATE_BUDGET = 2**25
 # --------------------------------------------------------------------------------------------
 
 
+@runtime_checkable
 class FittedArmLike(Protocol):
     """What the diagnostics read of a fitted arm (e.g. :class:`pymc_dice.arms.TrainedArm`):
-    its decoder, its graph inputs and its labels."""
+    its decoder, its graph inputs and its labels.
+
+    Examples
+    --------
+    >>> from pymc_dice.arms import TrainedArm
+    >>> arm = TrainedArm("nograph", 0, None, np.ones((2, 2), bool), fixed_graph=np.zeros((2, 2)))
+    >>> isinstance(arm, FittedArmLike), arm.graph_input().sum(), arm.learned_graph
+    (True, np.float64(0.0), None)
+    """
 
     arm: str
     seed: int
@@ -83,9 +92,11 @@ class FittedArmLike(Protocol):
     selection: Any  # a graph.Selection or None
 
     @property
-    def learned_graph(self) -> np.ndarray | None: ...  # noqa: D102
+    def learned_graph(self) -> np.ndarray | None:
+        """Series-mean edge probabilities ``[N, N]``, or None without an encoder."""
 
-    def graph_input(self) -> np.ndarray | None: ...  # noqa: D102
+    def graph_input(self) -> np.ndarray | None:
+        """The graph the decoder is deployed with."""
 
 
 def param_like(decoder: Decoder) -> tuple[torch.device, torch.dtype]:
@@ -222,7 +233,7 @@ def _influence(
                 controls = [cw[:, k + 1] for k in range(horizon)]
 
                 def rolled(x0, state0=state0, observed=observed, controls=controls, g=g):
-                    return closed_loop(decoder, state0, x0, observed, controls, g, n_channels)
+                    return rollout_steps(decoder, state0, x0, observed, controls, g, n_channels)
 
                 def tangent_out(v, x0=xw[:, 0], f=rolled):
                     return jvp(f, (x0,), (v,))[1]
@@ -540,7 +551,7 @@ def decoder_predictor(
             stop = int(origin.max()) + 2  # origin + 1 <= T - 1 always holds here
             _, states = decoder(xb[:, :stop], cb[:, :stop], gb, return_states=True)
             steps = [origin + k + 1 for k in range(horizon)]
-            preds = closed_loop(
+            preds = rollout_steps(
                 decoder, states[rows, origin], xb[rows, origin],
                 [xb[rows, idx] for idx in steps], [cb[rows, idx] for idx in steps], gb, n_channels,
             )
@@ -599,7 +610,7 @@ def ar_cig_naive(
                         x_in = x[s : s + 1, t].clone()
                         x_in[0, j] += sign * delta
                         steps = range(t + 1, t + horizon + 1)
-                        preds = closed_loop(
+                        preds = rollout_steps(
                             decoder, states[:, t], x_in, [x[s : s + 1, k] for k in steps],
                             [c[s : s + 1, k] for k in steps], g, n_channels,
                         )

@@ -29,6 +29,7 @@ import torch
 import xarray as xr
 
 from pymc_dice.data import Panel
+from pymc_dice.diagnostics.checks import run_checks, to_markdown, verdict
 from pymc_dice.diagnostics.influence import (
     FittedArmLike,
     ar_cig,
@@ -43,7 +44,13 @@ from pymc_dice.diagnostics.metrics import nauprc
 from pymc_dice.ensemble import PanelTensors, rollout_errors
 from pymc_dice.graph import graph_dataarray
 
-__all__ = ["GRAPH_INPUTS", "GraphInputScore", "graph_swap", "score_graph_input", "swap_graphs"]
+__all__ = [
+    "GRAPH_INPUTS",
+    "GraphInputScore",
+    "diagnose_arms",
+    "graph_swap",     "score_graph_input",
+    "swap_graphs",
+]
 
 #: graph inputs in table order (those that do not apply to an arm are left out)
 GRAPH_INPUTS = ("learned", "selected", "oracle", "empty", "full", "random")
@@ -137,7 +144,14 @@ def _nauprc_or_nan(values: np.ndarray, truth_da, cand_da, nodes, what: str, labe
 
 @dataclass
 class GraphInputScore:
-    """Scores of one decoder fed one graph input (scaled units; NaN nAUPRC without a truth)."""
+    """Scores of one decoder fed one graph input (scaled units; NaN nAUPRC without a truth).
+
+    Examples
+    --------
+    >>> s = GraphInputScore(0.5, 0.25, np.zeros((2, 2)), np.zeros((2, 2)), 0.1, 0.2)
+    >>> s.row()
+    [0.5, 0.25, 0.1, 0.2]
+    """
 
     mse_target: float
     mse_all: float
@@ -347,3 +361,68 @@ def _deployed_influence(trained, tensors, inputs, scores, horizon, names, kw) ->
         "deployed_cig": xr.DataArray(score.cig, dims=dims, coords=coords),
         "deployed_ar_cig": xr.DataArray(score.ar_cig, dims=dims, coords=coords),
     }
+
+
+def diagnose_arms(
+    trained: Sequence[FittedArmLike],
+    panel: Panel,
+    reference: xr.DataArray | None,
+    horizon: int,
+    *,
+    seed: int = 0,
+    reference_label: str = "truth",
+) -> xr.Dataset:
+    """The ``dice`` diagnostics of a seed ensemble: CIG / AR-CIG with the deployed graph,
+    the graph swap against ``reference``, the review checks and the verdict (each graph
+    input scored once, see :func:`graph_swap` with ``deployed=True``).
+
+    Returns the Dataset :meth:`pymc_dice.mmm.DiceMMM.diagnose` documents.
+
+    Examples
+    --------
+    >>> from pymc_dice.config import ModelConfig, TrainerConfig
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> from pymc_dice.train import fit_arm
+    >>> sim = sparse_target(n_series=4, n_periods=40, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> arm = fit_arm(panel, ModelConfig(arm="nograph", hidden_size=4),
+    ...               TrainerConfig(epochs_stage2=1, horizon=2), progressbar=False)
+    >>> ds = diagnose_arms([arm], panel, sim.truth["graph"], 2)
+    >>> ds["ar_cig"].dims, ds.attrs["reference"]
+    (('chain', 'source', 'target'), 'truth')
+    """
+    swap = graph_swap(
+        trained, panel, reference, horizon=horizon, seed=seed, nodes=list(panel.nodes),
+        deployed=True,
+    )
+    inf = xr.Dataset(
+        {"cig": swap["deployed_cig"], "ar_cig": swap["deployed_ar_cig"]},
+        attrs={k: swap.attrs[k] for k in ("horizon", "n_origins", "arm")},
+    )
+    swap = swap.drop_vars(["deployed_cig", "deployed_ar_cig"])
+    results = run_checks(swap)
+    try:
+        final = verdict(results)
+    except ValueError:
+        final = "not available"
+    swap = swap.rename({"cig": "swap_cig", "ar_cig": "swap_ar_cig"})
+    swap = swap.rename({"input_graph": "swap_input_graph"})
+    ds = xr.merge([inf, swap], combine_attrs="drop_conflicts", compat="override")
+    names = [r.name for r in results]
+    ds["verdict"] = xr.DataArray(np.str_(final))
+    ds["check_status"] = xr.DataArray(
+        np.array([r.status.value for r in results]), dims="check", coords={"check": names}
+    )
+    ds["check_message"] = xr.DataArray(
+        np.array([r.message for r in results]), dims="check", coords={"check": names}
+    )
+    ds.attrs.update(
+        {
+            "horizon": horizon,
+            "seed": int(seed),
+            "reference": reference_label,
+            "report": to_markdown(results),
+        }
+    )
+    return ds

@@ -345,11 +345,11 @@ def rollout(
     x_in = x[:, origins].reshape(b * o, n)
     controls = [c[:, origins + k + 1].reshape(b * o, -1) for k in range(horizon)]
     observed = [x[:, origins + k + 1].reshape(b * o, n) for k in range(horizon)]
-    pred = closed_loop(decoder, state, x_in, observed, controls, g, n_channels)
+    pred = rollout_steps(decoder, state, x_in, observed, controls, g, n_channels)
     return pred.reshape(b, o, horizon, n)
 
 
-def closed_loop(
+def rollout_steps(
     decoder: Decoder,
     state: torch.Tensor,
     x0: torch.Tensor,
@@ -372,7 +372,7 @@ def closed_loop(
     >>> dec = RestrictedDecoder(n_nodes=3, n_controls=1)
     >>> x, c, g = torch.rand(2, 4, 3), torch.rand(2, 4, 1), torch.ones(2, 3, 3)
     >>> state = dec.init_state(2, x)
-    >>> out = closed_loop(dec, state, x[:, 0], [x[:, 1], x[:, 2]], [c[:, 1], c[:, 2]], g, 1)
+    >>> out = rollout_steps(dec, state, x[:, 0], [x[:, 1], x[:, 2]], [c[:, 1], c[:, 2]], g, 1)
     >>> out.shape
     torch.Size([2, 2, 3])
     """
