@@ -30,6 +30,7 @@ from pymc_dice.config import ModelConfig
 from pymc_dice.data import Panel, Roles, forecast_origins
 from pymc_dice.exceptions import DataValidationError
 from pymc_dice.graph import candidate_mask, graph_dataarray
+from pymc_dice.idata import build_idata
 from pymc_dice.idata import roas as idata_roas
 from pymc_dice.nn.decoders import Decoder, rollout
 from pymc_dice.nn.encoder import gumbel_sigmoid
@@ -314,6 +315,35 @@ class FittedEnsemble:
         contrib = np.zeros((n_chain, n_draw, s_len, t_len, panel.n_channels))
         contrib[..., warm:, :] = np.moveaxis(pred[:, :, :1] - pred[:, :, 1:], 2, -1)
         return y_pred, contrib
+
+    def to_idata(self, attrs: dict) -> xr.DataTree:
+        """The results tree (:func:`pymc_dice.idata.build_idata`): contributions and fitted
+        predictions (:meth:`contributions`), edge probabilities, data and scales."""
+        panel = self.panel
+        roles = panel.roles
+        y_pred, contrib = self.contributions()
+        raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
+        ctrl = panel.control_scaler.inverse(panel.controls)
+        n_ch = panel.n_channels
+        edge_prob = self.edge_probability()
+        return build_idata(
+            dates=panel.dates,
+            dims=self.dim_coords,
+            channels=roles.channel_columns,
+            nodes=panel.nodes,
+            channel_contribution=self.to_grid(np.moveaxis(contrib, 2, 3), 3),
+            y_pred=self.to_grid(np.moveaxis(y_pred, 2, 3), 3),
+            edge_probability=edge_prob,
+            channel_data=self.to_grid(raw[..., :n_ch].swapaxes(0, 1), 1),
+            target_data=self.to_grid(raw[..., -1].T, 1),
+            channel_scale=panel.node_scaler.scales[:n_ch],
+            target_scale=float(panel.node_scaler.scales[-1]),
+            control_data=self.to_grid(ctrl.swapaxes(0, 1), 1) if roles.control_columns else None,
+            control_names=list(roles.control_columns) or None,
+            fit_data=panel.to_frame(),
+            date_column=roles.date_column,
+            attrs=attrs,
+        )
 
     @staticmethod
     def roas_per_chain(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:

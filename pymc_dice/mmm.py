@@ -65,7 +65,7 @@ from pymc_dice.data import Panel, Roles, infer_roles
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
 from pymc_dice.exceptions import DataValidationError, ModelFileError, NotFittedError
 from pymc_dice.graph import candidate_mask, check_candidates, to_graph
-from pymc_dice.idata import build_idata, contributions_over_time
+from pymc_dice.idata import contributions_over_time
 from pymc_dice.io import as_list
 from pymc_dice.train import fit_ensemble
 
@@ -540,45 +540,19 @@ class DiceMMM:
 
 
     def _build_idata(self) -> xr.DataTree:
-        ens, mcfg = self.ensemble_, self.model_cfg
-        panel = ens.panel
-        roles = panel.roles
-        warm = mcfg.max_lag
-        y_pred, contrib = ens.contributions()
-
-        raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
-        ctrl = panel.control_scaler.inverse(panel.controls)
-        n_ch = panel.n_channels
-        edge_prob = ens.edge_probability()
+        mcfg, panel = self.model_cfg, self.ensemble_.panel
         attrs = {
             "id": self.id,
             "version": self.version,
             "arm": mcfg.arm,
             "model_config": mcfg.model_dump(mode="json"),
             "trainer_config": self.trainer_cfg.model_dump(mode="json"),
-            "roles": roles.to_dict(),
+            "roles": panel.roles.to_dict(),
             "seeds": self.seeds_,
-            "warmup_dates": warm,
+            "warmup_dates": mcfg.max_lag,
             "train_end": panel.train_end,
         }
-        return build_idata(
-            dates=panel.dates,
-            dims=ens.dim_coords,
-            channels=roles.channel_columns,
-            nodes=panel.nodes,
-            channel_contribution=ens.to_grid(np.moveaxis(contrib, 2, 3), 3),
-            y_pred=ens.to_grid(np.moveaxis(y_pred, 2, 3), 3),
-            edge_probability=edge_prob,
-            channel_data=ens.to_grid(raw[..., :n_ch].swapaxes(0, 1), 1),
-            target_data=ens.to_grid(raw[..., -1].T, 1),
-            channel_scale=panel.node_scaler.scales[:n_ch],
-            target_scale=float(panel.node_scaler.scales[-1]),
-            control_data=ens.to_grid(ctrl.swapaxes(0, 1), 1) if roles.control_columns else None,
-            control_names=list(roles.control_columns) or None,
-            fit_data=panel.to_frame(),
-            date_column=roles.date_column,
-            attrs=attrs,
-        )
+        return self.ensemble_.to_idata(attrs)
 
 
     # ------------------------------------------------------------------------------------
