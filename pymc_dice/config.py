@@ -57,7 +57,8 @@ class StrictConfig(BaseModel):
 
 
 class ModelConfig(StrictConfig):
-    """Architecture of a graph-based neural MMM (DESIGN.md sections 4 to 6).
+    """Architecture of a graph-based neural MMM (docs/concepts.md, "The two stages of DICE";
+    docs/decisions.md, "Stage 2 and arms").
 
     Examples
     --------

@@ -2,7 +2,7 @@
 
 A graph is an ``xarray.DataArray`` with dims ``("source", "target")`` and node-name
 coordinates; ``A[source, target] = 1`` means the past of ``source`` drives ``target``
-(DESIGN.md section 3). The same layout ``[..., source, target]`` is used in numpy/torch.
+(docs/concepts.md, "The graph"). The same layout ``[..., source, target]`` is used in numpy/torch.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Results of a fitted neural MMM as an ``xarray.DataTree`` laid out like pymc-marketing's.
 
 The tree passes ``MMMIdataSchema`` validation and is read unchanged by ``MMMIDataWrapper``,
-``MMMSummaryFactory``, ``MMMPlotSuite`` and ArviZ (DESIGN.md section 10). Seeds of an
+``MMMSummaryFactory``, ``MMMPlotSuite`` and ArviZ (docs/pymc-marketing.md, "DiceMMM results in
+pymc-marketing's tools"). Seeds of an
 ensemble are ``chain``, stochastic graph samples are ``draw``.
 
 Layout (``*dims`` are the custom dims, e.g. ``geo``; none for a single series):

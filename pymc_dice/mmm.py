@@ -6,7 +6,7 @@ trailing underscore (``roles_``, ``panel_``, ``arms_``, ...) and returns the res
 ``DataTree`` (``mmm.idata``) in pymc-marketing's MMM layout (:mod:`pymc_dice.idata`), so its
 ``MMMIDataWrapper``, ``MMMSummaryFactory`` and ``MMMPlotSuite`` read it unchanged.
 
-Decisions (DESIGN.md sections 1, 2, 7 and 10):
+Decisions (docs/decisions.md; results layout in docs/pymc-marketing.md):
 
 - **Chains and draws.** The ``trainer_config.n_seeds`` seeds of the ensemble are the
   ``chain`` dim. For the DICE arms (``dice-hard``, ``dice-soft``) each chain has ``draws``
@@ -37,70 +37,42 @@ Decisions (DESIGN.md sections 1, 2, 7 and 10):
   arm (required there) and, for every other arm, the reference graph that
   :meth:`DiceMMM.diagnose` scores the influence against when no ``truth`` is given. It never
   changes what a non-oracle arm learns.
-- **One save file**: a zip archive (:meth:`DiceMMM.save`) holding ``manifest.json``
-  (configs, roles, seeds, model id, SHA-256 of every member), ``arrays.npz`` (scalers,
-  fitted panel, graph samples, learned graphs; loaded with ``allow_pickle=False``),
-  ``weights/chain_<k>.pt`` (``torch.save`` of ``state_dict`` s; loaded with
-  ``weights_only=True``) and ``idata.nc`` (the results tree, netCDF). Nothing is unpickled.
+- **One save file**: a zip archive (:meth:`DiceMMM.save`, format in :mod:`pymc_dice.io`)
+  holding the configs, the fitted panel, the weights and ``idata``. Nothing is unpickled.
+
+Where things are computed: the rollouts, counterfactuals, contributions, ROAS and forecasts
+in :class:`pymc_dice.ensemble.FittedEnsemble`, the training in :mod:`pymc_dice.train`, the
+arms in :mod:`pymc_dice.arms`, the results tree in :mod:`pymc_dice.idata`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import io
 import json
-import logging
 import os
-import tempfile
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 import xarray as xr
 
+from pymc_dice import io as model_io
+from pymc_dice.arms import TrainedArm, arm_spec
 from pymc_dice.config import ModelConfig, TrainerConfig
-from pymc_dice.data import Panel, Roles, Scaler, infer_roles
+from pymc_dice.data import Panel, Roles, infer_roles
+from pymc_dice.ensemble import FittedEnsemble, sample_graphs
 from pymc_dice.exceptions import DataValidationError, ModelFileError, NotFittedError
-from pymc_dice.graph import (
-    Selection,
-    candidate_mask,
-    check_candidates,
-    graph_dataarray,
-    to_graph,
-)
-from pymc_dice.idata import build_idata, contributions_over_time
-from pymc_dice.idata import roas as idata_roas
-from pymc_dice.nn.decoders import rollout
-from pymc_dice.nn.encoder import gumbel_sigmoid
-from pymc_dice.train import (
-    DICE_ARMS,
-    TrainedArm,
-    build_modules,
-    fit_ensemble,
-    resolve_device,
-)
+from pymc_dice.graph import candidate_mask, check_candidates, to_graph
+from pymc_dice.idata import contributions_over_time
+from pymc_dice.io import as_list
+from pymc_dice.train import fit_ensemble
 
 __all__ = ["DEFAULT_DRAWS", "DiceMMM", "ModelFileError", "NotFittedError"]
 
-logger = logging.getLogger("pymc_dice")
-
 #: graph samples per chain for the DICE arms (the ``draw`` dim)
 DEFAULT_DRAWS = 4
-#: batch rows (scenario x draw x series) per rollout chunk
-_ROW_CHUNK = 4096
-_FORMAT = "pymc-dice/DiceMMM"
-_FORMAT_VERSION = 1
-
-
-def _as_list(cols: str | Sequence[str] | None) -> list[str] | None:
-    if cols is None:
-        return None
-    return [cols] if isinstance(cols, str) else [str(c) for c in cols]
 
 
 def _validated(value: Any, cls: type, name: str):
@@ -113,17 +85,6 @@ def _validated(value: Any, cls: type, name: str):
     raise TypeError(f"{name} must be a {cls.__name__} or a dict, got {type(value).__name__}")
 
 
-def _package_version() -> str:
-    try:
-        return importlib.metadata.version("pymc-dice")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
-        return "unknown"
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _min_periods(max_lag: int, horizon: int, val_fraction: float) -> int:
     """Fewest dates with ``max_lag + 2`` training dates and a held-out window >= horizon."""
     t = max_lag + horizon + 2
@@ -134,40 +95,72 @@ def _min_periods(max_lag: int, horizon: int, val_fraction: float) -> int:
         t += 1
 
 
-def _series_grid(series: pd.Index, dims: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Custom-dim coords and, per grid cell (C order), the panel series it holds."""
-    if not dims:
-        return {}, np.zeros(1, dtype=int)
-    if len(dims) == 1:
-        return {dims[0]: np.asarray(series).astype(str)}, np.arange(len(series))
-    levels = [pd.unique(series.get_level_values(k)) for k in range(len(dims))]
-    full = pd.MultiIndex.from_product(levels)
-    if len(full) != len(series):
-        have = set(series)
-        missing = [combo for combo in full if combo not in have][:3]
+
+def _future_inputs(
+    roles: Roles, panel: Panel, X: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]:
+    """Scaled ``x`` and ``c`` over fitted + new dates, and the new dates (``X`` checked:
+    columns, dates right after the fitted ones, every fitted series)."""
+    if not isinstance(X, pd.DataFrame):
+        raise DataValidationError(f"X must be a pandas DataFrame, got {type(X).__name__}")
+    needed = [roles.date_column, *roles.dims, *roles.channel_columns, *roles.control_columns]
+    missing = [c for c in needed if c not in X.columns]
+    if missing:
         raise DataValidationError(
-            f"the dims {list(dims)} do not form a full grid: combinations {missing} have no "
-            "rows; every combination of the dims values needs one row per date (fill them)"
+            f"X is missing column(s) {missing} needed to predict; X needs the date, dims, "
+            "channel and control columns of the new dates (mediators and the target may "
+            "be absent)"
         )
-    pos = full.get_indexer(series)
-    return {d: np.asarray(lv).astype(str) for d, lv in zip(dims, levels, strict=True)}, np.argsort(
-        pos
+    frame = X.copy()
+    for col in (*roles.mediator_columns, roles.target_column):
+        if col not in frame.columns:
+            frame[col] = 0.0
+    try:
+        new = pd.DatetimeIndex(np.unique(pd.to_datetime(frame[roles.date_column])))
+    except (ValueError, TypeError) as err:
+        raise DataValidationError(
+            f"date column {roles.date_column!r} of X has values that are not dates ({err})"
+        ) from err
+    if len(new) == 0:
+        raise DataValidationError("X has no rows: pass the new dates to predict")
+    fitted = panel.dates
+    step = fitted[1] - fitted[0]
+    overlap = new.intersection(fitted)
+    if len(overlap):
+        raise DataValidationError(
+            f"X's dates {[str(d.date()) for d in overlap[:3]]} overlap the fitted dates "
+            f"({fitted[0].date()} to {fitted[-1].date()}); predict takes new dates only, "
+            f"starting on {(fitted[-1] + step).date()}"
+        )
+    if new[0] != fitted[-1] + step:
+        raise DataValidationError(
+            f"X must start on {(fitted[-1] + step).date()}, the date after the last fitted "
+            f"date {fitted[-1].date()} (step {step}); its first date is {new[0].date()}"
+        )
+    if roles.dims:
+        keys = frame[list(roles.dims)].astype(str).drop_duplicates()
+        got = set(map(tuple, keys.to_numpy())) if len(roles.dims) > 1 else set(keys.iloc[:, 0])
+        want = set(panel.series) if len(roles.dims) > 1 else set(map(str, panel.series))
+        if got != want:
+            raise DataValidationError(
+                f"X's {list(roles.dims)} values differ from the fitted series: unknown "
+                f"{sorted(got - want)[:3]}, absent {sorted(want - got)[:3]}; pass every "
+                "fitted series for every new date"
+            )
+    history = panel.to_frame()
+    combined = pd.concat([history, frame[list(history.columns)]], ignore_index=True)
+    full = Panel.from_frame(
+        combined,
+        roles,
+        min_periods=1,
+        node_scaler=panel.node_scaler,
+        control_scaler=panel.control_scaler,
     )
+    t_len = len(fitted)
+    x = np.concatenate([panel.values, full.values[:, t_len:]], axis=1)
+    c = np.concatenate([panel.controls, full.controls[:, t_len:]], axis=1)
+    return x, c, full.dates[t_len:]
 
-
-def _closed_loop(decoder, x, c, graph, start: int, horizon: int, n_channels: int) -> torch.Tensor:
-    """Predictions ``[B, horizon, N]`` of dates ``start + 1 .. start + horizon``: teacher
-    forcing up to ``start``, then a closed-loop rollout (channels as given), in row chunks."""
-    out = []
-    origin = torch.as_tensor([start], device=x.device)
-    with torch.no_grad():
-        for lo in range(0, x.shape[0], _ROW_CHUNK):
-            sl = slice(lo, lo + _ROW_CHUNK)
-            xb, cb, gb = x[sl], c[sl], graph[sl]
-            _, states = decoder(xb[:, : start + 1], cb[:, : start + 1], gb, return_states=True)
-            pred = rollout(decoder, xb, cb, gb, origin, horizon, n_channels, states=states)
-            out.append(pred[:, 0])
-    return torch.cat(out, 0)
 
 
 class DiceMMM:
@@ -210,6 +203,10 @@ class DiceMMM:
     ('chain', 'draw', 'date', 'geo', 'channel')
     >>> mmm.roles_.channel_columns
     ('tv', 'radio')
+    >>> len(mmm.arms_), mmm.seeds_ == [a.seed for a in mmm.arms_], mmm.n_draws_
+    (1, True, 4)
+    >>> mmm.graph_samples_.shape, mmm.panel_.n_channels  # chain, draw, series, nodes, nodes
+    ((1, 4, 4, 3, 3), 2)
     """
 
     _model_type = "DiceMMM"
@@ -312,22 +309,59 @@ class DiceMMM:
         return _validated(self.trainer_config, TrainerConfig, "trainer_config")
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "arms_"):
+        if getattr(self, "ensemble_", None) is None:
             raise NotFittedError("this DiceMMM is not fitted yet: call .fit(df) first")
+
+    # fitted state, read from the ensemble (scikit-learn style trailing underscores)
+    @property
+    def roles_(self) -> Roles:
+        """Resolved column roles."""
+        return self._fitted().roles
+
+    @property
+    def panel_(self) -> Panel:
+        """The scaled fitted panel."""
+        return self._fitted().panel
+
+    @property
+    def arms_(self) -> list[TrainedArm]:
+        """Fitted arms, one per seed (``chain``)."""
+        return self._fitted().arms
+
+    @property
+    def seeds_(self) -> list[int]:
+        """Seeds of the chains."""
+        return self._fitted().seeds
+
+    @property
+    def graph_samples_(self) -> np.ndarray:
+        """Graph inputs of every prediction ``[chain, draw, S, N, N]``."""
+        return self._fitted().graph_samples
+
+    @property
+    def n_draws_(self) -> int:
+        """Graph samples per chain (``draw``)."""
+        return self._fitted().n_draws
+
+    def _fitted(self) -> FittedEnsemble:
+        ens = getattr(self, "ensemble_", None)
+        if ens is None:
+            raise AttributeError("not fitted: no ensemble_ (call .fit(df) first)")
+        return ens
 
     # ------------------------------------------------------------------------------------
     # identity
     # ------------------------------------------------------------------------------------
 
     def _roles_dict(self) -> dict:
-        if hasattr(self, "roles_"):
+        if getattr(self, "ensemble_", None) is not None:
             return self.roles_.to_dict()
         return {
             "date_column": self.date_column,
-            "dims": _as_list(self.dims),
-            "channel_columns": _as_list(self.channel_columns),
-            "mediator_columns": _as_list(self.mediator_columns),
-            "control_columns": _as_list(self.control_columns),
+            "dims": as_list(self.dims),
+            "channel_columns": as_list(self.channel_columns),
+            "mediator_columns": as_list(self.mediator_columns),
+            "control_columns": as_list(self.control_columns),
             "target_column": self.target_column,
         }
 
@@ -391,16 +425,16 @@ class DiceMMM:
         return infer_roles(
             X,
             date_column=self.date_column,
-            channel_columns=_as_list(self.channel_columns),
+            channel_columns=as_list(self.channel_columns),
             target_column=self.target_column,
-            mediator_columns=_as_list(self.mediator_columns),
-            control_columns=_as_list(self.control_columns),
-            dims=_as_list(self.dims),
+            mediator_columns=as_list(self.mediator_columns),
+            control_columns=as_list(self.control_columns),
+            dims=as_list(self.dims),
         )
 
     def _resolve_graph(self, roles: Roles) -> xr.DataArray | None:
         if self.graph is None:
-            if self.model_cfg.arm == "oracle":
+            if arm_spec(self.model_cfg).needs_oracle:
                 raise ValueError(
                     "arm='oracle' trains on a known graph: pass DiceMMM(graph=...) (a (source, "
                     "target) DataArray, a networkx.DiGraph or a list of (source, target) pairs)"
@@ -485,160 +519,41 @@ class DiceMMM:
             val_fraction=tcfg.val_fraction,
             min_periods=_min_periods(mcfg.max_lag, tcfg.horizon, tcfg.val_fraction),
         )
-        dim_coords, grid = _series_grid(panel.series, roles.dims)
         n_draws = int(draws if draws is not None else DEFAULT_DRAWS)
         if n_draws < 1:
             raise ValueError(f"draws must be >= 1, got {n_draws}")
-        if mcfg.arm not in DICE_ARMS:
+        if not arm_spec(mcfg).graph_draws:
             n_draws = 1
         seeds = [
             int(s)
             for s in np.random.default_rng(random_seed).integers(0, 2**31 - 1, size=tcfg.n_seeds)
         ]
         progress = tcfg.progressbar if progressbar is None else progressbar
-        oracle = None if mcfg.arm != "oracle" else graph
+        oracle = graph if arm_spec(mcfg).needs_oracle else None
         arms = fit_ensemble(panel, mcfg, tcfg, seeds=seeds, oracle=oracle, progressbar=progress)
-
-        self.roles_ = roles
         self.graph_prior_ = graph
-        self.panel_ = panel
-        self.seeds_ = seeds
-        self.arms_ = arms
-        self._grid = (dim_coords, grid)
-        self.graph_samples_ = self._sample_graphs(n_draws)
-        self.n_draws_ = n_draws
+        self.ensemble_ = FittedEnsemble(
+            roles, panel, arms, seeds, sample_graphs(arms, panel, mcfg, n_draws), mcfg
+        )
         self.idata = self._build_idata()
         return self.idata
 
-    @property
-    def _device(self) -> torch.device:
-        return next(self.arms_[0].decoder.parameters()).device
-
-    def _sample_graphs(self, n_draws: int) -> np.ndarray:
-        """Graph inputs ``[chain, draw, S, N, N]`` (float32) for predictions."""
-        mcfg = self.model_cfg
-        panel, device = self.panel_, self._device
-        s_len, n = panel.values.shape[0], len(panel.nodes)
-        out = np.zeros((len(self.arms_), n_draws, s_len, n, n), dtype=np.float32)
-        x_train = None
-        # support="effect" trains stage 2 on the selected graph only: predict with that graph
-        sample = mcfg.support != "effect"
-        for k, arm in enumerate(self.arms_):
-            if sample and arm.arm in DICE_ARMS and arm.encoder is not None:
-                if x_train is None:
-                    x_train = torch.as_tensor(
-                        panel.values[:, : panel.train_end], dtype=torch.float32, device=device
-                    )
-                cand = torch.as_tensor(arm.candidates, device=device)
-                gen = torch.Generator(device=device).manual_seed(int(arm.seed))
-                with torch.no_grad():
-                    logits = arm.encoder(x_train)
-                    for d in range(n_draws):
-                        g = gumbel_sigmoid(logits, mcfg.tau, arm.arm == "dice-hard", generator=gen)
-                        out[k, d] = g.masked_fill(~cand, 0.0).cpu().numpy()
-            else:
-                g = arm.graph_input()
-                out[k] = 0.0 if g is None else np.asarray(g, dtype=np.float32)
-        return out
-
-    def _rollout_target(
-        self, x: np.ndarray, c: np.ndarray, start: int, horizon: int, zero_channels: bool
-    ) -> np.ndarray:
-        """Target predictions ``[chain, draw, scenario, S, horizon]`` (scaled) of dates
-        ``start + 1 .. start + horizon``; scenario 0 is ``x`` as given, scenario ``j + 1`` has
-        channel ``j`` zeroed on every date (only with ``zero_channels``)."""
-        device = self._device
-        n_ch = self.panel_.n_channels
-        xt = torch.as_tensor(x, dtype=torch.float32, device=device)  # [S, T, N]
-        ct = torch.as_tensor(c, dtype=torch.float32, device=device)
-        scen = [xt]
-        if zero_channels:
-            for j in range(n_ch):
-                z = xt.clone()
-                z[..., j] = 0.0
-                scen.append(z)
-        xs = torch.stack(scen)  # [K, S, T, N]
-        n_k, s_len, t_len, n = xs.shape
-        n_chain, n_draw = self.graph_samples_.shape[:2]
-        out = np.zeros((n_chain, n_draw, n_k, s_len, horizon))
-        for k, arm in enumerate(self.arms_):
-            g = torch.as_tensor(self.graph_samples_[k], device=device)  # [D, S, N, N]
-            xb = xs[None].expand(n_draw, -1, -1, -1, -1).reshape(-1, t_len, n)
-            rows = n_draw * n_k * s_len
-            cb = ct[None, None].expand(n_draw, n_k, -1, -1, -1).reshape(rows, t_len, ct.shape[-1])
-            gb = g[:, None].expand(-1, n_k, -1, -1, -1).reshape(-1, n, n)
-            pred = _closed_loop(arm.decoder, xb, cb, gb, start, horizon, n_ch)
-            out[k] = pred[..., -1].reshape(n_draw, n_k, s_len, horizon).double().cpu().numpy()
-        return out
-
-    def _to_grid(self, arr: np.ndarray, series_axis: int) -> np.ndarray:
-        """Move the series axis to the custom dims (C-order grid); dropped without dims."""
-        dim_coords, grid = self._grid
-        arr = np.take(arr, grid, axis=series_axis)
-        shape = tuple(len(v) for v in dim_coords.values())
-        return arr.reshape(arr.shape[:series_axis] + shape + arr.shape[series_axis + 1 :])
 
     def _build_idata(self) -> xr.DataTree:
-        panel, mcfg = self.panel_, self.model_cfg
-        roles = panel.roles
-        warm = mcfg.max_lag
-        t_len = len(panel.dates)
-        pred = self._rollout_target(
-            panel.values, panel.controls, warm - 1, t_len - warm, zero_channels=True
-        )  # [chain, draw, C + 1, S, T - warm]
-        n_chain, n_draw, _, s_len, _ = pred.shape
-        y_obs = panel.values[..., -1]  # [S, T] scaled
-        y_pred = np.broadcast_to(y_obs, (n_chain, n_draw, s_len, t_len)).copy()
-        y_pred[..., warm:] = pred[:, :, 0]
-        contrib = np.zeros((n_chain, n_draw, s_len, t_len, panel.n_channels))
-        contrib[..., warm:, :] = np.moveaxis(pred[:, :, :1] - pred[:, :, 1:], 2, -1)
-
-        raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
-        ctrl = panel.control_scaler.inverse(panel.controls)
-        n_ch = panel.n_channels
-        edge_prob = self._edge_probability()
+        mcfg, panel = self.model_cfg, self.ensemble_.panel
         attrs = {
             "id": self.id,
             "version": self.version,
             "arm": mcfg.arm,
             "model_config": mcfg.model_dump(mode="json"),
             "trainer_config": self.trainer_cfg.model_dump(mode="json"),
-            "roles": roles.to_dict(),
+            "roles": panel.roles.to_dict(),
             "seeds": self.seeds_,
-            "warmup_dates": warm,
+            "warmup_dates": mcfg.max_lag,
             "train_end": panel.train_end,
         }
-        return build_idata(
-            dates=panel.dates,
-            dims=self._grid[0],
-            channels=roles.channel_columns,
-            nodes=panel.nodes,
-            channel_contribution=self._to_grid(np.moveaxis(contrib, 2, 3), 3),
-            y_pred=self._to_grid(np.moveaxis(y_pred, 2, 3), 3),
-            edge_probability=edge_prob,
-            channel_data=self._to_grid(raw[..., :n_ch].swapaxes(0, 1), 1),
-            target_data=self._to_grid(raw[..., -1].T, 1),
-            channel_scale=panel.node_scaler.scales[:n_ch],
-            target_scale=float(panel.node_scaler.scales[-1]),
-            control_data=self._to_grid(ctrl.swapaxes(0, 1), 1) if roles.control_columns else None,
-            control_names=list(roles.control_columns) or None,
-            fit_data=panel.to_frame(),
-            date_column=roles.date_column,
-            attrs=attrs,
-        )
+        return self.ensemble_.to_idata(attrs)
 
-    def _arm_graph(self, arm: TrainedArm) -> np.ndarray | None:
-        if arm.learned_graph is not None:
-            return np.asarray(arm.learned_graph, dtype=float)
-        if arm.fixed_graph is not None:
-            return np.asarray(arm.fixed_graph, dtype=float)
-        return None
-
-    def _edge_probability(self) -> np.ndarray | None:
-        graphs = [self._arm_graph(a) for a in self.arms_]
-        if self.model_cfg.arm == "dense" or any(g is None for g in graphs):
-            return None
-        return np.stack(graphs)
 
     # ------------------------------------------------------------------------------------
     # graphs
@@ -661,10 +576,7 @@ class DiceMMM:
         (('source', 'target'), 0.0)
         """
         self._check_fitted()
-        n = len(self.panel_.nodes)
-        graphs = [self._arm_graph(a) for a in self.arms_]
-        mean = np.mean([np.zeros((n, n)) if g is None else g for g in graphs], axis=0)
-        return graph_dataarray(mean, self.panel_.nodes, name="edge_probability")
+        return self.ensemble_.mean_graph()
 
     @property
     def selected_graph_(self) -> xr.DataArray:
@@ -684,16 +596,7 @@ class DiceMMM:
         [[0, 1], [0, 0]]
         """
         self._check_fitted()
-        n = len(self.panel_.nodes)
-        votes = []
-        for arm in self.arms_:
-            g = arm.graph_input()
-            g = np.zeros((n, n)) if g is None else np.asarray(g, dtype=float)
-            if arm.arm == "causalmmm":
-                g = (g > self.model_cfg.threshold).astype(float)
-            votes.append(g != 0)
-        sel = (np.mean(votes, axis=0) >= 0.5).astype(float)
-        return graph_dataarray(sel, self.panel_.nodes, name="selected_graph")
+        return self.ensemble_.selected_graph()
 
     # ------------------------------------------------------------------------------------
     # contributions
@@ -753,81 +656,11 @@ class DiceMMM:
         (['tv'], (4, 1))
         """
         self._check_fitted()
-        da = idata_roas(self.idata, by_dims=by_dims).mean("chain")
-        if not by_dims or da.ndim == 1:
-            return da.to_series().rename("roas")
-        dims = [d for d in da.dims if d != "channel"]
-        out = da.transpose(*dims, "channel").to_series().unstack("channel")
-        out.columns.name = None
-        return out[[str(c) for c in da["channel"].values]]
+        return self.ensemble_.roas(self.idata, by_dims=by_dims)
 
     # ------------------------------------------------------------------------------------
     # new dates
     # ------------------------------------------------------------------------------------
-
-    def _future_inputs(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]:
-        """Scaled ``x`` and ``c`` over fitted + new dates, and the new dates."""
-        self._check_fitted()
-        roles, panel = self.roles_, self.panel_
-        if not isinstance(X, pd.DataFrame):
-            raise DataValidationError(f"X must be a pandas DataFrame, got {type(X).__name__}")
-        needed = [roles.date_column, *roles.dims, *roles.channel_columns, *roles.control_columns]
-        missing = [c for c in needed if c not in X.columns]
-        if missing:
-            raise DataValidationError(
-                f"X is missing column(s) {missing} needed to predict; X needs the date, dims, "
-                "channel and control columns of the new dates (mediators and the target may "
-                "be absent)"
-            )
-        frame = X.copy()
-        for col in (*roles.mediator_columns, roles.target_column):
-            if col not in frame.columns:
-                frame[col] = 0.0
-        try:
-            new = pd.DatetimeIndex(np.unique(pd.to_datetime(frame[roles.date_column])))
-        except (ValueError, TypeError) as err:
-            raise DataValidationError(
-                f"date column {roles.date_column!r} of X has values that are not dates ({err})"
-            ) from err
-        if len(new) == 0:
-            raise DataValidationError("X has no rows: pass the new dates to predict")
-        fitted = panel.dates
-        step = fitted[1] - fitted[0]
-        overlap = new.intersection(fitted)
-        if len(overlap):
-            raise DataValidationError(
-                f"X's dates {[str(d.date()) for d in overlap[:3]]} overlap the fitted dates "
-                f"({fitted[0].date()} to {fitted[-1].date()}); predict takes new dates only, "
-                f"starting on {(fitted[-1] + step).date()}"
-            )
-        if new[0] != fitted[-1] + step:
-            raise DataValidationError(
-                f"X must start on {(fitted[-1] + step).date()}, the date after the last fitted "
-                f"date {fitted[-1].date()} (step {step}); its first date is {new[0].date()}"
-            )
-        if roles.dims:
-            keys = frame[list(roles.dims)].astype(str).drop_duplicates()
-            got = set(map(tuple, keys.to_numpy())) if len(roles.dims) > 1 else set(keys.iloc[:, 0])
-            want = set(panel.series) if len(roles.dims) > 1 else set(map(str, panel.series))
-            if got != want:
-                raise DataValidationError(
-                    f"X's {list(roles.dims)} values differ from the fitted series: unknown "
-                    f"{sorted(got - want)[:3]}, absent {sorted(want - got)[:3]}; pass every "
-                    "fitted series for every new date"
-                )
-        history = panel.to_frame()
-        combined = pd.concat([history, frame[list(history.columns)]], ignore_index=True)
-        full = Panel.from_frame(
-            combined,
-            roles,
-            min_periods=1,
-            node_scaler=panel.node_scaler,
-            control_scaler=panel.control_scaler,
-        )
-        t_len = len(fitted)
-        x = np.concatenate([panel.values, full.values[:, t_len:]], axis=1)
-        c = np.concatenate([panel.controls, full.controls[:, t_len:]], axis=1)
-        return x, c, full.dates[t_len:]
 
     def sample_posterior_predictive(
         self,
@@ -871,26 +704,9 @@ class DiceMMM:
         """
         if not isinstance(include_last_observations, bool):
             raise TypeError("include_last_observations must be a bool")
-        x, c, dates = self._future_inputs(X)
-        t_len = len(self.panel_.dates)
-        pred = self._rollout_target(x, c, t_len - 1, len(dates), zero_channels=False)[:, :, 0]
-        y = pred * float(self.panel_.node_scaler.scales[-1])  # [chain, draw, S, H]
-        y = self._to_grid(np.moveaxis(y, 2, 3), 3)
-        dim_coords = self._grid[0]
-        n_chain, n_draw = y.shape[:2]
-        da = xr.DataArray(
-            y,
-            dims=("chain", "draw", "date", *dim_coords),
-            coords={
-                "chain": np.arange(n_chain),
-                "draw": np.arange(n_draw),
-                "date": dates.as_unit("ns"),
-                **dim_coords,
-            },
-            name="y",
-            attrs={"units": "original"},
-        )
-        ds = da.to_dataset()
+        self._check_fitted()
+        x, c, dates = _future_inputs(self.roles_, self.panel_, X)
+        ds = self.ensemble_.forecast(x, c, dates).to_dataset()
         return ds.stack(sample=("chain", "draw")) if combined else ds
 
     def predict(self, X: pd.DataFrame, *, include_last_observations: bool = False) -> np.ndarray:
@@ -924,6 +740,7 @@ class DiceMMM:
             X, include_last_observations=include_last_observations
         )
         return pp["y"].mean(("chain", "draw")).values
+
 
     # ------------------------------------------------------------------------------------
     # diagnostics and summaries
@@ -965,9 +782,7 @@ class DiceMMM:
         ...     "ok", "graph-support selection", "decoder bypass", "not available")
         (('chain', 'source', 'target'), True)
         """
-        from pymc_dice.diagnostics.checks import run_checks, to_markdown, verdict
-        from pymc_dice.diagnostics.influence import influence
-        from pymc_dice.diagnostics.swap import graph_swap
+        from pymc_dice.diagnostics.swap import diagnose_arms
 
         self._check_fitted()
         panel = self.panel_
@@ -985,34 +800,8 @@ class DiceMMM:
                 f"horizon={horizon} does not fit the {n_val} held-out dates; pass "
                 f"1 <= horizon <= {n_val}"
             )
-        inf = influence(self.arms_, panel, horizon=horizon, nodes=nodes)
-        swap = graph_swap(self.arms_, panel, reference, horizon=horizon, seed=seed, nodes=nodes)
-        results = run_checks(swap)
-        try:
-            final = verdict(results)
-        except ValueError:
-            final = "not available"
-        swap = swap.rename({"cig": "swap_cig", "ar_cig": "swap_ar_cig"})
-        swap = swap.rename({"input_graph": "swap_input_graph"})
-        ds = xr.merge([inf, swap], combine_attrs="drop_conflicts", compat="override")
-        names = [r.name for r in results]
-        ds["verdict"] = xr.DataArray(np.str_(final))
-        ds["check_status"] = xr.DataArray(
-            np.array([r.status.value for r in results]), dims="check", coords={"check": names}
-        )
-        ds["check_message"] = xr.DataArray(
-            np.array([r.message for r in results]), dims="check", coords={"check": names}
-        )
-        ds.attrs.update(
-            {
-                "horizon": horizon,
-                "seed": int(seed),
-                "reference": "none"
-                if reference is None
-                else ("truth" if truth is not None else "graph"),
-                "report": to_markdown(results),
-            }
-        )
+        label = "none" if reference is None else ("truth" if truth is not None else "graph")
+        ds = diagnose_arms(self.arms_, panel, reference, horizon, seed=seed, reference_label=label)
         if self.idata is not None:
             if "dice" in self.idata.children:
                 del self.idata["dice"]
@@ -1044,7 +833,7 @@ class DiceMMM:
         per_chain = contrib.sum([d for d in contrib.dims if d not in ("chain", "draw", "channel")])
         per_chain = per_chain.mean("draw")
         total = per_chain.mean("chain")
-        roas = idata_roas(idata)
+        roas = self.ensemble_.roas_per_chain(idata)
         target = self.roles_.target_column
         edge = self.graph_.sel(target=target).reindex(source=list(self.roles_.channel_columns))
         denom = float(total.sum())
@@ -1102,6 +891,7 @@ class DiceMMM:
 
         return DicePlotSuite(self)
 
+
     # ------------------------------------------------------------------------------------
     # save / load
     # ------------------------------------------------------------------------------------
@@ -1138,102 +928,10 @@ class DiceMMM:
         FileExistsError: ... exists; pass overwrite=True to replace it
         """
         self._check_fitted()
-        path = Path(path)
-        if path.is_dir():
-            raise IsADirectoryError(f"{path} is a directory; pass a file path")
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        panel = self.panel_
-        members: dict[str, bytes] = {}
-
-        arrays: dict[str, np.ndarray] = {
-            "values": panel.values,
-            "controls": panel.controls,
-            "dates": panel.dates.as_unit("ns").asi8,
-            "node_scales": panel.node_scaler.scales,
-            "control_scales": panel.control_scaler.scales,
-            "graph_samples": self.graph_samples_,
-            "candidates": np.asarray(self.arms_[0].candidates, dtype=bool),
-        }
-        if isinstance(panel.series, pd.MultiIndex):
-            for k in range(panel.series.nlevels):
-                arrays[f"series_{k}"] = np.asarray(panel.series.get_level_values(k)).astype(str)
-        else:
-            arrays["series_0"] = np.asarray(panel.series).astype(str)
-        if self.graph_prior_ is not None:
-            arrays["graph_prior"] = self.graph_prior_.transpose("source", "target").values
-        arm_meta = []
-        for k, arm in enumerate(self.arms_):
-            for name in ("edge_prob", "fixed_graph"):
-                value = getattr(arm, name)
-                if value is not None:
-                    arrays[f"{name}_{k}"] = np.asarray(value, dtype=float)
-            if arm.selection is not None:
-                arrays[f"selection_{k}"] = np.asarray(arm.selection.graph.values, dtype=float)
-            weights = {"decoder": arm.decoder.state_dict()}
-            if arm.encoder is not None:
-                weights["encoder"] = arm.encoder.state_dict()
-            if arm.restricted is not None:
-                weights["restricted"] = arm.restricted.state_dict()
-            weights = {
-                m: {key: t.detach().cpu() for key, t in sd.items()} for m, sd in weights.items()
-            }
-            buf = io.BytesIO()
-            torch.save(weights, buf)
-            members[f"weights/chain_{k}.pt"] = buf.getvalue()
-            arm_meta.append(
-                {
-                    "arm": arm.arm,
-                    "seed": int(arm.seed),
-                    "selection_method": None if arm.selection is None else arm.selection.method,
-                    "history": arm.history,
-                    "fit_seconds": float(arm.fit_seconds),
-                    "interrupted": bool(arm.interrupted),
-                }
-            )
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        members["arrays.npz"] = buf.getvalue()
-        with tempfile.TemporaryDirectory() as tmp:
-            nc = Path(tmp) / "idata.nc"
-            self.idata.to_netcdf(nc, engine="h5netcdf")
-            members["idata.nc"] = nc.read_bytes()
-
-        params = {k: getattr(self, k) for k in self._PARAMS if k not in ("graph",)}
-        params["model_config"] = self.model_cfg.model_dump(mode="json")
-        params["trainer_config"] = self.trainer_cfg.model_dump(mode="json")
-        for key in ("channel_columns", "mediator_columns", "control_columns", "dims"):
-            params[key] = _as_list(params[key])
-        manifest = {
-            "format": _FORMAT,
-            "format_version": _FORMAT_VERSION,
-            "model_type": self._model_type,
-            "version": self.version,
-            "pymc_dice_version": _package_version(),
-            "id": self.id,
-            "params": params,
-            "roles": self.roles_.to_dict(),
-            "graph": self._graph_json(),
-            "seeds": list(self.seeds_),
-            "n_draws": int(self.n_draws_),
-            "train_end": int(panel.train_end),
-            "series_names": [str(n) for n in panel.series.names],
-            "arms": arm_meta,
-            "sha256": {name: _sha256(data) for name, data in members.items()},
-        }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp_name, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                zf.writestr("manifest.json", json.dumps(manifest, indent=1))
-                for name, data in members.items():
-                    zf.writestr(name, data)
-            os.replace(tmp_name, path)
-        finally:
-            if os.path.exists(tmp_name):
-                os.remove(tmp_name)
-        return path
+        return model_io.save_model(
+            self, path, overwrite=overwrite, model_type=self._model_type,
+            graph_json=self._graph_json(),
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, check: bool = True) -> DiceMMM:
@@ -1270,151 +968,8 @@ class DiceMMM:
         >>> back.id == mmm.id, bool((back.predict(new) == mmm.predict(new)).all())
         (True, True)
         """
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no model file at {path}")
-        if not zipfile.is_zipfile(path):
-            raise ModelFileError(
-                f"{path} is not a DiceMMM save file (a zip archive written by DiceMMM.save); "
-                "a pymc-marketing MMM saves a netCDF file: load it with "
-                "pymc_marketing.mmm.MMM.load"
-            )
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            if "manifest.json" not in names:
-                raise ModelFileError(f"{path} is a zip archive but not a DiceMMM save file")
-            try:
-                manifest = json.loads(zf.read("manifest.json"))
-            except (ValueError, UnicodeDecodeError) as err:
-                raise ModelFileError(f"{path}: manifest.json is not valid JSON ({err})") from err
-            if not isinstance(manifest, dict) or manifest.get("model_type") != cls._model_type:
-                found = manifest.get("model_type") if isinstance(manifest, dict) else None
-                raise ModelFileError(
-                    f"{path} was saved by model type {found!r}, not {cls._model_type!r}"
-                )
-            if (
-                manifest.get("format") != _FORMAT
-                or manifest.get("format_version") != _FORMAT_VERSION
-            ):
-                raise ModelFileError(
-                    f"{path} has format {manifest.get('format')!r} version "
-                    f"{manifest.get('format_version')!r}; this pymc-dice reads {_FORMAT!r} "
-                    f"version {_FORMAT_VERSION}"
-                )
-            digests = manifest.get("sha256", {})
-            members: dict[str, bytes] = {}
-            for name in digests:
-                if name not in names:
-                    raise ModelFileError(f"{path} lacks member {name!r}: the file is incomplete")
-                members[name] = zf.read(name)
-                if check and _sha256(members[name]) != digests[name]:
-                    raise ModelFileError(
-                        f"{path}: member {name!r} does not match its SHA-256 in the manifest: "
-                        "the file is corrupted or was modified after saving"
-                    )
-        try:
-            return cls._restore(manifest, members, check=check, path=path)
-        except ModelFileError:
-            raise
-        except (KeyError, ValueError, TypeError, RuntimeError) as err:
-            raise ModelFileError(f"{path}: cannot restore the model ({err})") from err
+        def factory(params: dict, graph: xr.DataArray | None) -> DiceMMM:
+            return cls(**params, graph=graph)
 
-    @classmethod
-    def _restore(cls, manifest: dict, members: dict[str, bytes], *, check: bool, path) -> DiceMMM:
-        params = dict(manifest["params"])
-        arrays = dict(np.load(io.BytesIO(members["arrays.npz"]), allow_pickle=False))
-        roles = Roles(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in manifest["roles"].items()}
-        )
-        nodes = list(roles.nodes)
-        graph = None
-        if "graph_prior" in arrays:
-            graph = graph_dataarray(arrays["graph_prior"], nodes, name="graph")
-        model = cls(**params, graph=graph)
-        mcfg, tcfg = model.model_cfg, model.trainer_cfg
+        return model_io.load_model(path, check=check, model_type=cls._model_type, factory=factory)
 
-        levels = [arrays[f"series_{k}"] for k in range(len(manifest["series_names"]))]
-        if len(levels) > 1:
-            series = pd.MultiIndex.from_arrays(levels, names=manifest["series_names"])
-        else:
-            series = pd.Index(levels[0], name=manifest["series_names"][0])
-        panel = Panel(
-            values=arrays["values"],
-            controls=arrays["controls"],
-            roles=roles,
-            dates=pd.DatetimeIndex(arrays["dates"].astype("datetime64[ns]")),
-            series=series,
-            node_scaler=Scaler(roles.nodes, arrays["node_scales"]),
-            control_scaler=Scaler(roles.control_columns, arrays["control_scales"]),
-            train_end=int(manifest["train_end"]),
-        )
-        try:
-            device = resolve_device(tcfg.device)
-        except ValueError:
-            logger.warning("device %r is not available: loading on the CPU", tcfg.device)
-            device = torch.device("cpu")
-        cand_np = arrays["candidates"]
-        cand = torch.as_tensor(cand_np, device=device)
-        n, n_ctrl = len(nodes), len(roles.control_columns)
-        arms = []
-        for k, meta in enumerate(manifest["arms"]):
-            weights = torch.load(
-                io.BytesIO(members[f"weights/chain_{k}.pt"]), map_location="cpu", weights_only=True
-            )
-            decoder, encoder, restricted = build_modules(mcfg, n, n_ctrl, cand)
-            for module, key in (
-                (decoder, "decoder"),
-                (encoder, "encoder"),
-                (restricted, "restricted"),
-            ):
-                if module is not None:
-                    module.load_state_dict(weights[key])
-                    module.to(device).eval()
-                    if key == "encoder":
-                        for p in module.parameters():
-                            p.requires_grad_(False)
-            selection = None
-            if f"selection_{k}" in arrays:
-                sel = graph_dataarray(arrays[f"selection_{k}"], nodes, name="selected_graph")
-                selection = Selection(sel, meta["selection_method"], xr.Dataset())
-            arms.append(
-                TrainedArm(
-                    arm=meta["arm"],
-                    seed=int(meta["seed"]),
-                    decoder=decoder,
-                    candidates=cand_np,
-                    encoder=encoder,
-                    restricted=restricted,
-                    edge_prob=arrays.get(f"edge_prob_{k}"),
-                    selection=selection,
-                    fixed_graph=arrays.get(f"fixed_graph_{k}"),
-                    history=meta["history"],
-                    fit_seconds=float(meta["fit_seconds"]),
-                    interrupted=bool(meta["interrupted"]),
-                )
-            )
-        model.roles_ = roles
-        model.graph_prior_ = graph
-        model.panel_ = panel
-        model.seeds_ = [int(s) for s in manifest["seeds"]]
-        model.arms_ = arms
-        model._grid = _series_grid(panel.series, roles.dims)
-        model.graph_samples_ = arrays["graph_samples"]
-        model.n_draws_ = int(manifest["n_draws"])
-        if check and model.id != manifest["id"]:
-            raise ModelFileError(
-                f"{path}: the model id recomputed from the stored configuration ({model.id}) "
-                f"differs from the stored id ({manifest['id']}): the configuration was modified "
-                "after saving, or the file comes from an incompatible DiceMMM version"
-            )
-        with tempfile.TemporaryDirectory() as tmp:
-            nc = Path(tmp) / "idata.nc"
-            nc.write_bytes(members["idata.nc"])
-            with xr.open_datatree(nc, engine="h5netcdf") as tree:
-                model.idata = tree.load()
-        if check and model.idata.attrs.get("id") != manifest["id"]:
-            raise ModelFileError(
-                f"{path}: idata.nc belongs to model {model.idata.attrs.get('id')!r}, "
-                f"not {manifest['id']!r}"
-            )
-        return model

@@ -1,9 +1,10 @@
-"""The two-stage DICE trainer and the comparison arms (DESIGN.md sections 4 to 6).
+"""The two-stage DICE trainer of every arm (see docs/concepts.md, "The two stages of DICE").
 
-One optimisation loop serves both stages and every arm: mini-batches of series,
-teacher-forced one-step losses, gradient clipping, early stopping on the closed-loop
+One optimisation loop (:func:`_optimise`) serves both stages and every arm: mini-batches of
+series, teacher-forced one-step losses, gradient clipping, early stopping on the closed-loop
 validation MSE@h, a progress bar, and a clean Ctrl-C (the current stage stops and keeps its
-best weights so far).
+best weights so far). What differs between arms is read from their
+:class:`~pymc_dice.arms.ArmSpec`.
 """
 
 from __future__ import annotations
@@ -12,18 +13,26 @@ import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 import xarray as xr
 from tqdm.auto import tqdm
 
+from pymc_dice.arms import (
+    ArmSpec,
+    TrainedArm,
+    arm_spec,
+    build_modules,
+    oracle_values,
+    resolve_device,
+)
 from pymc_dice.config import ModelConfig, TrainerConfig
-from pymc_dice.data import Panel, forecast_origins
+from pymc_dice.data import Panel
+from pymc_dice.ensemble import PanelTensors, rollout_errors
 from pymc_dice.graph import (
     Selection,
-    candidate_mask,
     graph_dataarray,
     select_effect,
     select_stability,
@@ -31,168 +40,27 @@ from pymc_dice.graph import (
     select_topk,
     select_validation,
 )
-from pymc_dice.nn.decoders import (
-    CausalMMMDecoder,
-    Decoder,
-    DenseDecoder,
-    GraphSafeDecoder,
-    RestrictedDecoder,
-    rollout,
-)
-from pymc_dice.nn.encoder import GlobalLogits, GraphEncoder, gumbel_sigmoid, kl_bernoulli
+from pymc_dice.nn.decoders import Decoder, RestrictedDecoder
+from pymc_dice.nn.encoder import gumbel_sigmoid, kl_bernoulli
 from pymc_dice.nn.transforms import LogDeviation, Stage1Encoder
+
+__all__ = [
+    "PanelTensors",
+    "TrainedArm",
+    "build_modules",
+    "edge_probabilities",
+    "fit_arm",
+    "fit_effect_strength",
+    "fit_ensemble",
+    "resolve_device",
+    "rollout_errors",
+    "stage1_tensors",
+]
 
 logger = logging.getLogger("pymc_dice")
 
-DICE_ARMS = ("dice-hard", "dice-soft")
-FIXED_GRAPH_ARMS = ("nograph", "fullgraph", "oracle")
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"`` picks CUDA when available, else the CPU.
-
-    Examples
-    --------
-    >>> resolve_device("cpu").type
-    'cpu'
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available; use 'auto' or 'cpu'")
-    return dev
-
-
-@dataclass
-class PanelTensors:
-    """Device tensors of a panel, built once and shared by every seed and arm.
-
-    Examples
-    --------
-    >>> from pymc_dice.data import Roles
-    >>> from pymc_dice.simulate import sparse_target
-    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
-    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
-    >>> data = PanelTensors.from_panel(panel, horizon=2, device=torch.device("cpu"))
-    >>> tuple(data.x.shape), tuple(data.x_train.shape), tuple(data.c_train.shape)
-    ((4, 30, 8), (4, 22, 8), (4, 22, 2))
-    """
-
-    x: torch.Tensor  # [S, T, N]
-    c: torch.Tensor  # [S, T, C]
-    train_end: int
-    n_channels: int
-    candidates: torch.Tensor  # [N, N] bool
-    val_origins: torch.Tensor
-
-    @classmethod
-    def from_panel(cls, panel: Panel, horizon: int, device: torch.device) -> PanelTensors:
-        """Tensors of ``panel`` on ``device``, with the forecast origins for ``horizon``."""
-        t_len = len(panel.dates)
-        origins = forecast_origins(panel.train_end, t_len, horizon)
-        cand = candidate_mask(panel.nodes, panel.roles.channel_columns, panel.roles.target_column)
-        return cls(
-            x=torch.as_tensor(panel.values, dtype=torch.float32, device=device),
-            c=torch.as_tensor(panel.controls, dtype=torch.float32, device=device),
-            train_end=panel.train_end,
-            n_channels=panel.n_channels,
-            candidates=torch.as_tensor(cand.values, device=device),
-            val_origins=torch.as_tensor(origins, device=device),
-        )
-
-    @property
-    def x_train(self) -> torch.Tensor:
-        """Node values on training dates, ``[S, train_end, N]``."""
-        return self.x[:, : self.train_end]
-
-    @property
-    def c_train(self) -> torch.Tensor:
-        """Controls on training dates, ``[S, train_end, C]``."""
-        return self.c[:, : self.train_end]
-
-
-@dataclass
-class TrainedArm:
-    """One trained arm for one seed: modules, graphs and training history.
-
-    Examples
-    --------
-    >>> from pymc_dice.data import Roles
-    >>> from pymc_dice.simulate import sparse_target
-    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
-    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
-    >>> arm = fit_arm(panel, ModelConfig(arm="fullgraph", hidden_size=4),
-    ...               TrainerConfig(epochs_stage2=1, horizon=2), progressbar=False)
-    >>> arm.learned_graph is None, int(arm.graph_input().sum())  # 19 candidate edges
-    (True, 19)
-    """
-
-    arm: str
-    seed: int
-    decoder: Decoder
-    candidates: np.ndarray
-    encoder: torch.nn.Module | None = None
-    restricted: RestrictedDecoder | None = None
-    edge_prob: np.ndarray | None = None  # [S, N, N] per training series
-    selection: Selection | None = None
-    fixed_graph: np.ndarray | None = None
-    history: dict = field(default_factory=dict)
-    fit_seconds: float = 0.0
-    interrupted: bool = False
-
-    @property
-    def learned_graph(self) -> np.ndarray | None:
-        """Series-mean edge probabilities ``[N, N]`` (None for arms without an encoder)."""
-        return None if self.edge_prob is None else self.edge_prob.mean(0)
-
-    def graph_input(self) -> np.ndarray:
-        """The graph the decoder is deployed with: the selected support for DICE arms, the
-        learned probabilities for ``causalmmm``, the fixed graph otherwise."""
-        if self.selection is not None:
-            return self.selection.graph.values
-        if self.arm == "causalmmm":
-            return self.learned_graph
-        return self.fixed_graph
-
-
 def _masked_mse(pred: torch.Tensor, target: torch.Tensor, n_channels: int) -> torch.Tensor:
     return ((pred[..., n_channels:] - target[..., n_channels:]) ** 2).mean()
-
-
-def rollout_errors(
-    decoder: Decoder,
-    data: PanelTensors,
-    graph: torch.Tensor,
-    horizon: int,
-    chunk: int = 256,
-) -> torch.Tensor:
-    """Squared closed-loop errors on non-channel nodes, ``[S, O, horizon, N - n_channels]``,
-    from every validation origin (no gradients; series in chunks to bound memory).
-
-    Examples
-    --------
-    >>> from pymc_dice.data import Roles
-    >>> from pymc_dice.simulate import sparse_target
-    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
-    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
-    >>> arm = fit_arm(panel, ModelConfig(arm="nograph", hidden_size=4),
-    ...               TrainerConfig(epochs_stage2=1, horizon=2), progressbar=False)
-    >>> data = PanelTensors.from_panel(panel, 2, torch.device("cpu"))
-    >>> err = rollout_errors(arm.decoder, data, torch.zeros(8, 8), horizon=2)
-    >>> err.shape[0], err.shape[2], err.shape[3]  # series, horizon, non-channel nodes
-    (4, 2, 3)
-    """
-    out = []
-    with torch.no_grad():
-        for start in range(0, data.x.shape[0], chunk):
-            sl = slice(start, start + chunk)
-            g = graph[sl] if graph.dim() == 3 else graph
-            pred = rollout(decoder, data.x[sl], data.c[sl], g, data.val_origins, horizon, data.n_channels)
-            idx = data.val_origins[:, None] + torch.arange(1, horizon + 1, device=data.x.device)
-            obs = data.x[sl][:, idx]
-            out.append((pred - obs)[..., data.n_channels :] ** 2)
-    return torch.cat(out, 0)
 
 
 def _optimise(
@@ -256,44 +124,6 @@ def _optimise(
     return history
 
 
-def _make_encoder(mcfg: ModelConfig, n_nodes: int, candidates: torch.Tensor) -> torch.nn.Module:
-    if mcfg.encoder == "global":
-        return GlobalLogits(n_nodes, candidates)
-    return GraphEncoder(n_nodes, candidates, hidden=mcfg.encoder_hidden, max_lag=mcfg.max_lag)
-
-
-def build_modules(
-    mcfg: ModelConfig, n_nodes: int, n_controls: int, candidates: torch.Tensor
-) -> tuple[Decoder, torch.nn.Module | None, RestrictedDecoder | None]:
-    """Fresh, untrained ``(decoder, encoder, restricted)`` modules of an arm (None where the
-    arm has no such part); training and loading a saved model both build them here.
-
-    Examples
-    --------
-    >>> dec, enc, res = build_modules(ModelConfig(arm="dense"), 3, 0, torch.ones(3, 3).bool())
-    >>> type(dec).__name__, enc, res
-    ('DenseDecoder', None, None)
-    """
-    arm = mcfg.arm
-    encoder = restricted = None
-    if arm in DICE_ARMS or arm == "causalmmm":
-        encoder = _make_encoder(mcfg, n_nodes, candidates)
-    if arm in DICE_ARMS:
-        if mcfg.stage1_space == "log":
-            encoder = Stage1Encoder(LogDeviation(n_nodes), encoder)
-        restricted = RestrictedDecoder(
-            n_nodes, n_controls, mcfg.max_lag, mcfg.own_history, mcfg.own_history_max,
-            mcfg.carryover,
-        )
-    if arm == "dense":
-        decoder: Decoder = DenseDecoder(n_nodes, n_controls, 2 * mcfg.hidden_size)
-    elif arm == "causalmmm":
-        decoder = CausalMMMDecoder(n_nodes, n_controls, mcfg.hidden_size)
-    else:
-        decoder = GraphSafeDecoder(n_nodes, n_controls, mcfg.hidden_size)
-    return decoder, encoder, restricted
-
-
 def _stage1(
     data: PanelTensors, mcfg: ModelConfig, tcfg: TrainerConfig, rng, progressbar, series=None, desc=""
 ):
@@ -306,7 +136,7 @@ def _stage1(
     x_tr, c_tr, u_tr = data.x_train, data.c_train, data1.x_train
     if series is not None:
         x_tr, c_tr, u_tr = x_tr[series], c_tr[series], u_tr[series]
-    hard = mcfg.arm == "dice-hard"
+    hard = arm_spec(mcfg).hard_edges
 
     def batch_loss(idx):
         logits = encoder(x_tr[idx])
@@ -485,6 +315,99 @@ def _select_support(
     return select_stability(stacked, cand, mcfg.threshold, mcfg.stability_frequency)
 
 
+@dataclass
+class _Stage2:
+    """What the decoder's training needs: the modules trained together and the loss and
+    validation closures."""
+
+    decoder: Decoder
+    batch_loss: Callable[[torch.Tensor], torch.Tensor]
+    validate: Callable[[], float]
+    joint: list[torch.nn.Module]  # modules trained with the decoder (the causalmmm encoder)
+
+
+def _two_stage(result, spec: ArmSpec, mcfg, tcfg, data, nodes, rng, seed, progressbar) -> _Stage2:
+    """Stage 1, support selection, then the stage-2 closures with the encoder frozen."""
+    device = data.x.device
+    x_tr, c_tr = data.x_train, data.c_train
+    encoder, restricted, hist1, data1 = _stage1(data, mcfg, tcfg, rng, progressbar)
+    result.history["stage1"] = hist1
+    prob = edge_probabilities(encoder, data)
+    result.encoder, result.restricted = encoder, restricted
+    result.edge_prob = prob.cpu().numpy()
+    result.selection = _select_support(
+        mcfg, tcfg, data, data1, nodes, result.edge_prob, restricted, seed, progressbar
+    )
+    for p in encoder.parameters():  # stage 2: frozen encoder
+        p.requires_grad_(False)
+    encoder.eval()
+    logits_all = encoder(x_tr).detach()
+    deploy = torch.as_tensor(result.selection.graph.values, dtype=torch.float32, device=device)
+    decoder = build_modules(mcfg, len(nodes), data.c.shape[-1], data.candidates)[0].to(device)
+
+    def batch_loss(idx):
+        if mcfg.support == "effect":  # the encoder did not pick this graph: train on it
+            graph = deploy
+        else:
+            with torch.no_grad():
+                graph = gumbel_sigmoid(logits_all[idx], mcfg.tau, spec.hard_edges)
+                graph = graph.masked_fill(~data.candidates, 0.0)
+        return _masked_mse(decoder(x_tr[idx], c_tr[idx], graph), x_tr[idx, 1:], data.n_channels)
+
+    def validate():
+        return float(rollout_errors(decoder, data, deploy, tcfg.horizon).mean())
+
+    return _Stage2(decoder, batch_loss, validate, [])
+
+
+def _joint(result, mcfg, data, tcfg) -> _Stage2:
+    """Encoder and decoder trained together on a KL + Gaussian NLL loss (causalmmm)."""
+    device = data.x.device
+    x_tr, c_tr = data.x_train, data.c_train
+    n = data.x.shape[-1]
+    decoder, encoder, _ = build_modules(mcfg, n, data.c.shape[-1], data.candidates)
+    decoder, encoder = decoder.to(device), encoder.to(device)
+    result.encoder = encoder
+    n_obs = (x_tr.shape[1] - 1) * (n - data.n_channels)
+
+    def batch_loss(idx):
+        logits = encoder(x_tr[idx])
+        graph = gumbel_sigmoid(logits, 0.5, hard=False).masked_fill(~data.candidates, 0.0)
+        pred = decoder(x_tr[idx], c_tr[idx], graph)
+        log_var = decoder.log_var[data.n_channels :]
+        err = (pred - x_tr[idx, 1:])[..., data.n_channels :]
+        nll = 0.5 * (log_var + err**2 * torch.exp(-log_var)).mean()
+        kl = kl_bernoulli(torch.sigmoid(logits), mcfg.prior_rate, data.candidates)
+        return nll + mcfg.causalmmm_kl_weight * kl / n_obs
+
+    def validate():
+        prob = edge_probabilities(encoder, data)
+        return float(rollout_errors(decoder, data, prob, tcfg.horizon).mean())
+
+    return _Stage2(decoder, batch_loss, validate, [encoder])
+
+
+def _fixed(result, spec: ArmSpec, mcfg, data, tcfg, nodes, oracle) -> _Stage2:
+    """The decoder alone on the arm's fixed graph (trained and deployed)."""
+    device = data.x.device
+    x_tr, c_tr = data.x_train, data.c_train
+    n = len(nodes)
+    decoder = build_modules(mcfg, n, data.c.shape[-1], data.candidates)[0].to(device)
+    fixed = spec.fixed_graph(result.candidates, oracle_values(oracle))
+    if fixed.shape != (n, n):
+        raise ValueError(f"oracle graph has shape {fixed.shape}, expected {(n, n)} over {nodes}")
+    result.fixed_graph = fixed
+    graph_t = torch.as_tensor(fixed, dtype=torch.float32, device=device)
+
+    def batch_loss(idx):
+        return _masked_mse(decoder(x_tr[idx], c_tr[idx], graph_t), x_tr[idx, 1:], data.n_channels)
+
+    def validate():
+        return float(rollout_errors(decoder, data, graph_t, tcfg.horizon).mean())
+
+    return _Stage2(decoder, batch_loss, validate, [])
+
+
 def fit_arm(
     panel: Panel,
     model_config: ModelConfig | None = None,
@@ -521,103 +444,33 @@ def fit_arm(
     """
     mcfg = model_config or ModelConfig()
     tcfg = trainer_config or TrainerConfig()
+    spec = arm_spec(mcfg)
     progressbar = tcfg.progressbar if progressbar is None else progressbar
     device = resolve_device(tcfg.device)
     data = data or PanelTensors.from_panel(panel, tcfg.horizon, device)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     nodes = list(panel.nodes)
-    n, n_ctrl = len(nodes), data.c.shape[-1]
-    cand_np = data.candidates.cpu().numpy()
     start = time.perf_counter()
-    arm = mcfg.arm
-    result = TrainedArm(arm=arm, seed=seed, decoder=None, candidates=cand_np)  # type: ignore[arg-type]
-    x_tr, c_tr = data.x_train, data.c_train
-
-    if arm in DICE_ARMS:
-        encoder, restricted, hist1, data1 = _stage1(data, mcfg, tcfg, rng, progressbar)
-        result.history["stage1"] = hist1
-        prob = edge_probabilities(encoder, data)
-        result.encoder, result.restricted = encoder, restricted
-        result.edge_prob = prob.cpu().numpy()
-        result.selection = _select_support(
-            mcfg, tcfg, data, data1, nodes, result.edge_prob, restricted, seed, progressbar
-        )
-        for p in encoder.parameters():  # stage 2: frozen encoder
-            p.requires_grad_(False)
-        encoder.eval()
-        logits_all = encoder(x_tr).detach()
-        deploy = torch.as_tensor(result.selection.graph.values, dtype=torch.float32, device=device)
-        decoder = build_modules(mcfg, n, n_ctrl, data.candidates)[0].to(device)
-        hard = arm == "dice-hard"
-
-        def batch_loss(idx):
-            if mcfg.support == "effect":  # the encoder did not pick this graph: train on it
-                graph = deploy
-            else:
-                with torch.no_grad():
-                    graph = gumbel_sigmoid(logits_all[idx], mcfg.tau, hard)
-                    graph = graph.masked_fill(~data.candidates, 0.0)
-            return _masked_mse(decoder(x_tr[idx], c_tr[idx], graph), x_tr[idx, 1:], data.n_channels)
-
-        def validate():
-            return float(rollout_errors(decoder, data, deploy, tcfg.horizon).mean())
-
-    elif arm == "causalmmm":
-        decoder, encoder, _ = build_modules(mcfg, n, n_ctrl, data.candidates)
-        decoder, encoder = decoder.to(device), encoder.to(device)
-        result.encoder = encoder
-        n_obs = (x_tr.shape[1] - 1) * (n - data.n_channels)
-
-        def batch_loss(idx):
-            logits = encoder(x_tr[idx])
-            graph = gumbel_sigmoid(logits, 0.5, hard=False).masked_fill(~data.candidates, 0.0)
-            pred = decoder(x_tr[idx], c_tr[idx], graph)
-            log_var = decoder.log_var[data.n_channels :]
-            err = (pred - x_tr[idx, 1:])[..., data.n_channels :]
-            nll = 0.5 * (log_var + err**2 * torch.exp(-log_var)).mean()
-            kl = kl_bernoulli(torch.sigmoid(logits), mcfg.prior_rate, data.candidates)
-            return nll + mcfg.causalmmm_kl_weight * kl / n_obs
-
-        def validate():
-            prob = edge_probabilities(encoder, data)
-            return float(rollout_errors(decoder, data, prob, tcfg.horizon).mean())
-
+    cand_np = data.candidates.cpu().numpy()
+    result = TrainedArm(arm=spec.name, seed=seed, decoder=None, candidates=cand_np)  # type: ignore[arg-type]
+    if spec.training == "two-stage":
+        stage2 = _two_stage(result, spec, mcfg, tcfg, data, nodes, rng, seed, progressbar)
+    elif spec.training == "joint":
+        stage2 = _joint(result, mcfg, data, tcfg)
     else:
-        decoder = build_modules(mcfg, n, n_ctrl, data.candidates)[0].to(device)
-        if arm in ("dense", "nograph"):
-            fixed = np.zeros((n, n))
-        elif arm == "fullgraph":
-            fixed = cand_np.astype(float)
-        else:
-            if oracle is None:
-                raise ValueError("the 'oracle' arm needs the true graph: pass oracle=truth['graph']")
-            fixed = np.asarray(
-                oracle.transpose(..., "source", "target").values if isinstance(oracle, xr.DataArray) else oracle,
-                dtype=float,
-            )
-            if fixed.shape != (n, n):
-                raise ValueError(f"oracle graph has shape {fixed.shape}, expected {(n, n)} over {nodes}")
-        result.fixed_graph = fixed
-        graph_t = torch.as_tensor(fixed, dtype=torch.float32, device=device)
-
-        def batch_loss(idx):
-            return _masked_mse(decoder(x_tr[idx], c_tr[idx], graph_t), x_tr[idx, 1:], data.n_channels)
-
-        def validate():
-            return float(rollout_errors(decoder, data, graph_t, tcfg.horizon).mean())
-
+        stage2 = _fixed(result, spec, mcfg, data, tcfg, nodes, oracle)
+    decoder = stage2.decoder
     trainable = [p for p in decoder.parameters()]
-    if arm == "causalmmm":
-        trainable += list(result.encoder.parameters())
-    modules = [decoder] + ([result.encoder] if arm == "causalmmm" else [])
-    label = f"{arm} stage 2" if arm in DICE_ARMS else arm
+    for m in stage2.joint:
+        trainable += list(m.parameters())
     hist = _optimise(
-        trainable, batch_loss, validate, modules, x_tr.shape[0], tcfg.epochs_stage2, tcfg, rng, label, progressbar
+        trainable, stage2.batch_loss, stage2.validate, [decoder, *stage2.joint],
+        data.x_train.shape[0], tcfg.epochs_stage2, tcfg, rng, spec.stage2_label, progressbar,
     )
     result.history["stage2"] = hist
     result.decoder = decoder
-    if arm == "causalmmm":
+    if spec.training == "joint":
         result.edge_prob = edge_probabilities(result.encoder, data).cpu().numpy()
     result.interrupted = any(h.get("interrupted", False) for h in result.history.values())
     result.fit_seconds = time.perf_counter() - start

@@ -9,8 +9,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 
-def _origins(origins, t_len: int, reach: int) -> np.ndarray:
-    """Validate origins: each needs ``reach`` dates after it."""
+def check_origins(origins, t_len: int, reach: int) -> np.ndarray:
+    """Validate origins as an int array: each needs ``reach`` dates after it.
+
+    Examples
+    --------
+    >>> check_origins([1, 2], t_len=5, reach=2).tolist()
+    [1, 2]
+    """
     o = np.asarray(origins.cpu() if hasattr(origins, "cpu") else origins, dtype=np.int64).reshape(-1)
     if o.size == 0:
         raise ValueError("origins is empty: pass at least one forecast origin")
@@ -54,7 +60,7 @@ def cig_finite_difference(
         ``value[j, i] = mean_{series, t} sum_k |pred_i^+(t+offset+k) - pred_i^-(t+offset+k)| / (2 delta)``
 
     (``scheme="forward"``: ``|pred^+ - pred| / delta``). ``offset=1`` (default) is the
-    DESIGN's lag convention (no instantaneous edges): a one-step model's ``pred[:, t+1]`` reads
+    The package's lag convention (docs/concepts.md, "The graph") (no instantaneous edges): a one-step model's ``pred[:, t+1]`` reads
     ``x[:, :t+1]``. A contemporaneous regression such as a pymc-marketing MMM, whose ``y(t)``
     reads spend at ``t``, would use ``offset=0``. For AR-CIG the black box must run closed
     loop (feed back its own predictions of non-channel nodes), since the finite difference
@@ -123,7 +129,7 @@ def cig_finite_difference(
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
     s_len, t_len, n = x.shape
-    o = _origins(origins, t_len, offset + horizon - 1)
+    o = check_origins(origins, t_len, offset + horizon - 1)
     src = np.arange(n) if sources is None else np.asarray(sources, dtype=np.int64).reshape(-1)
     if src.size == 0 or src.min() < 0 or src.max() >= n:
         raise ValueError(f"sources must be node indices in [0, {n - 1}], got {src.tolist()}")

@@ -1,4 +1,5 @@
-"""Counterfactual influence graphs: CIG and AR-CIG (DESIGN.md section 7).
+"""Counterfactual influence graphs: CIG and AR-CIG (docs/concepts.md, "Measuring where the
+attribution runs").
 
 For a source node ``j`` and a forecast origin ``t`` the input ``x_j(t)`` is pulsed and the
 change of the model's predictions is read:
@@ -35,7 +36,7 @@ exist only as a reference for tests and the benchmark.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -43,11 +44,12 @@ import xarray as xr
 from torch.func import jvp, vmap
 
 from pymc_dice.data import Panel, forecast_origins
-from pymc_dice.diagnostics.finite_difference import _origins, cig_finite_difference
-from pymc_dice.nn.decoders import Decoder
-from pymc_dice.train import PanelTensors, TrainedArm
+from pymc_dice.diagnostics.finite_difference import check_origins, cig_finite_difference
+from pymc_dice.ensemble import PanelTensors
+from pymc_dice.nn.decoders import Decoder, rollout_steps
 
 __all__ = [
+    "FittedArmLike",
     "ar_cig",
     "ar_cig_naive",
     "cig",
@@ -56,6 +58,7 @@ __all__ = [
     "decoder_predictor",
     "influence",
     "influence_origins",
+    "param_like",
 ]
 
 #: elements of the tangent states held at once by the autograd path (measured on CPU: larger
@@ -70,19 +73,65 @@ _STATE_BUDGET = 2**25
 # --------------------------------------------------------------------------------------------
 
 
-def _param_like(decoder: Decoder) -> tuple[torch.device, torch.dtype]:
+@runtime_checkable
+class FittedArmLike(Protocol):
+    """What the diagnostics read of a fitted arm (e.g. :class:`pymc_dice.arms.TrainedArm`):
+    its decoder, its graph inputs and its labels.
+
+    Examples
+    --------
+    >>> from pymc_dice.arms import TrainedArm
+    >>> arm = TrainedArm("nograph", 0, None, np.ones((2, 2), bool), fixed_graph=np.zeros((2, 2)))
+    >>> isinstance(arm, FittedArmLike), arm.graph_input().sum(), arm.learned_graph
+    (True, np.float64(0.0), None)
+    """
+
+    arm: str
+    seed: int
+    decoder: Decoder
+    selection: Any  # a graph.Selection or None
+
+    @property
+    def learned_graph(self) -> np.ndarray | None:
+        """Series-mean edge probabilities ``[N, N]``, or None without an encoder."""
+
+    def graph_input(self) -> np.ndarray | None:
+        """The graph the decoder is deployed with."""
+
+
+def param_like(decoder: Decoder) -> tuple[torch.device, torch.dtype]:
+    """The device and dtype of a decoder's parameters (CPU / default dtype without any).
+
+    Examples
+    --------
+    >>> from pymc_dice.nn.decoders import GraphSafeDecoder
+    >>> param_like(GraphSafeDecoder(2, 0).double())
+    (device(type='cpu'), torch.float64)
+    """
     p = next(decoder.parameters(), None)
     return (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.get_default_dtype())
 
 
-def _graph_values(graph: Any) -> Any:
+#: former private name, kept for callers that imported it
+_param_like = param_like
+
+
+def graph_values(graph: Any) -> Any:
+    """A DataArray graph as its ``[..., source, target]`` values; anything else unchanged.
+
+    Examples
+    --------
+    >>> from pymc_dice.graph import graph_dataarray
+    >>> graph_values(graph_dataarray(np.eye(2, k=1), ["a", "b"]).T).tolist()
+    [[0.0, 1.0], [0.0, 0.0]]
+    """
     if isinstance(graph, xr.DataArray):
         return graph.transpose(..., "source", "target").values
     return graph
 
 
 def _tensors(decoder: Decoder, x, c, graph):
-    device, dtype = _param_like(decoder)
+    device, dtype = param_like(decoder)
     x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=dtype, device=device)
     if x.dim() != 3:
         raise ValueError(f"x must be [series, time, node], got shape {tuple(x.shape)}")
@@ -92,7 +141,7 @@ def _tensors(decoder: Decoder, x, c, graph):
     c = torch.as_tensor(c, dtype=dtype, device=device)
     if c.shape[:2] != (s, t_len):
         raise ValueError(f"c has shape {tuple(c.shape)} but x has {tuple(x.shape)}: need [S, T, C]")
-    graph = _graph_values(graph)
+    graph = graph_values(graph)
     graph = torch.as_tensor(graph, dtype=dtype, device=device)
     if graph.shape[-2:] != (n, n) or graph.dim() not in (2, 3) or (graph.dim() == 3 and len(graph) != s):
         raise ValueError(
@@ -150,7 +199,7 @@ def _influence(
         raise ValueError(f"horizon must be >= 1, got {horizon}")
     if not 0 <= n_channels <= n:
         raise ValueError(f"n_channels={n_channels} must lie in [0, {n}]")
-    o_np = _origins(origins, t_len, horizon)
+    o_np = check_origins(origins, t_len, horizon)
     origins_t = torch.as_tensor(o_np, device=x.device)
     n_o = len(o_np)
     chunk = chunk_size or _default_chunk(decoder, x, n_o)
@@ -180,16 +229,13 @@ def _influence(
                 cw = cs[:, window].reshape(rows, horizon + 1, -1)
                 g = gs.unsqueeze(1).expand(b, n_o, n, n).reshape(rows, n, n)
 
-                def closed_loop(x0, state0=state0, xw=xw, cw=cw, g=g):
-                    state, x_in, preds = state0, x0, []
-                    for k in range(horizon):
-                        state, pred = decoder.step(state, x_in, cw[:, k + 1], g)
-                        preds.append(pred)
-                        if k + 1 < horizon:
-                            x_in = torch.cat([xw[:, k + 1, :n_channels], pred[:, n_channels:]], -1)
-                    return torch.stack(preds, 1)  # [rows, H, N]
+                observed = [xw[:, k + 1] for k in range(horizon)]
+                controls = [cw[:, k + 1] for k in range(horizon)]
 
-                def tangent_out(v, x0=xw[:, 0], f=closed_loop):
+                def rolled(x0, state0=state0, observed=observed, controls=controls, g=g):
+                    return rollout_steps(decoder, state0, x0, observed, controls, g, n_channels)
+
+                def tangent_out(v, x0=xw[:, 0], f=rolled):
                     return jvp(f, (x0,), (v,))[1]
 
                 tangents = eye[:, None, :].expand(n, rows, n)  # one-hot pulse on source j
@@ -301,7 +347,15 @@ def ar_cig(
 # --------------------------------------------------------------------------------------------
 
 
-def _node_names(trained: TrainedArm, data: Panel | PanelTensors, n: int, nodes) -> list[str]:
+def node_names(trained: FittedArmLike, data: Panel | PanelTensors, n: int, nodes) -> list[str]:
+    """Node names of ``n`` nodes: ``nodes``, else a Panel's, else the arm's selected graph's.
+
+    Examples
+    --------
+    >>> import types
+    >>> node_names(types.SimpleNamespace(selection=None), None, 2, None)
+    ['node_0', 'node_1']
+    """
     if nodes is not None:
         names = [str(v) for v in nodes]
     elif isinstance(data, Panel):
@@ -315,7 +369,16 @@ def _node_names(trained: TrainedArm, data: Panel | PanelTensors, n: int, nodes) 
     return names
 
 
-def _as_data(data: Panel | PanelTensors, horizon: int, device: torch.device) -> PanelTensors:
+def as_panel_tensors(data: Panel | PanelTensors, horizon: int, device: torch.device) -> PanelTensors:
+    """A Panel as :class:`~pymc_dice.ensemble.PanelTensors` on ``device`` (tensors unchanged).
+
+    Examples
+    --------
+    >>> as_panel_tensors(np.zeros(2), 1, torch.device("cpu"))
+    Traceback (most recent call last):
+    ...
+    TypeError: expected a Panel or PanelTensors, got ndarray
+    """
     if isinstance(data, Panel):
         return PanelTensors.from_panel(data, horizon, device)
     if isinstance(data, PanelTensors):
@@ -324,7 +387,7 @@ def _as_data(data: Panel | PanelTensors, horizon: int, device: torch.device) -> 
 
 
 def influence(
-    trained: TrainedArm | Sequence[TrainedArm],
+    trained: FittedArmLike | Sequence[FittedArmLike],
     panel_or_data: Panel | PanelTensors,
     graph=None,
     horizon: int = 7,
@@ -337,7 +400,7 @@ def influence(
 
     Parameters
     ----------
-    trained : TrainedArm or list of TrainedArm
+    trained : FittedArmLike or list of FittedArmLike
         A list (seed ensemble) adds a leading ``chain`` dim (with a ``seed`` coordinate).
     panel_or_data : Panel or PanelTensors
         The scaled panel the arm was trained on.
@@ -385,10 +448,10 @@ def influence(
         return out.assign_coords(
             chain=np.arange(len(parts)), seed=("chain", [t.seed for t in trained])
         )
-    device, _ = _param_like(trained.decoder)
-    data = _as_data(panel_or_data, horizon, device)
+    device, _ = param_like(trained.decoder)
+    data = as_panel_tensors(panel_or_data, horizon, device)
     n = int(data.x.shape[-1])
-    names = _node_names(trained, panel_or_data, n, nodes)
+    names = node_names(trained, panel_or_data, n, nodes)
     g = trained.graph_input() if graph is None else graph
     if isinstance(g, xr.DataArray) and "source" in g.coords:
         g = g.reindex(source=names, target=names)  # node order of the panel, never transposed
@@ -459,8 +522,8 @@ def decoder_predictor(
     """
     if closed_loop and (horizon is None or horizon < 1):
         raise ValueError("closed_loop=True needs horizon >= 1")
-    device, dtype = _param_like(decoder)
-    g_all = torch.as_tensor(_graph_values(graph), dtype=dtype, device=device)
+    device, dtype = param_like(decoder)
+    g_all = torch.as_tensor(graph_values(graph), dtype=dtype, device=device)
     c_all = None if c is None else torch.as_tensor(c, dtype=dtype, device=device)
 
     def inputs(x_batch, series):
@@ -487,12 +550,13 @@ def decoder_predictor(
         with torch.no_grad():
             stop = int(origin.max()) + 2  # origin + 1 <= T - 1 always holds here
             _, states = decoder(xb[:, :stop], cb[:, :stop], gb, return_states=True)
-            state, x_in = states[rows, origin], xb[rows, origin]
-            for k in range(horizon):
-                idx = origin + k + 1
-                state, pred = decoder.step(state, x_in, cb[rows, idx], gb)
-                out[rows, idx] = pred
-                x_in = torch.cat([xb[rows, idx, :n_channels], pred[:, n_channels:]], -1)
+            steps = [origin + k + 1 for k in range(horizon)]
+            preds = rollout_steps(
+                decoder, states[rows, origin], xb[rows, origin],
+                [xb[rows, idx] for idx in steps], [cb[rows, idx] for idx in steps], gb, n_channels,
+            )
+            for k, idx in enumerate(steps):
+                out[rows, idx] = preds[:, k]
         return out.cpu().numpy()
 
     return rolled if closed_loop else teacher
@@ -533,7 +597,7 @@ def ar_cig_naive(
     """
     x, c, graph = _tensors(decoder, x, c, graph)
     s_len, t_len, n = x.shape
-    o_np = _origins(origins, t_len, horizon)
+    o_np = check_origins(origins, t_len, horizon)
     out = np.zeros((s_len, n, n))
     with torch.no_grad():
         for s in range(s_len):
@@ -545,13 +609,12 @@ def ar_cig_naive(
                     for sign in (1.0, -1.0):
                         x_in = x[s : s + 1, t].clone()
                         x_in[0, j] += sign * delta
-                        state, preds = states[:, t], []
-                        for k in range(horizon):
-                            state, pred = decoder.step(state, x_in, c[s : s + 1, t + k + 1], g)
-                            preds.append(pred[0])
-                            obs = x[s : s + 1, t + k + 1]
-                            x_in = torch.cat([obs[:, :n_channels], pred[:, n_channels:]], -1)
-                        reads.append(torch.stack(preds))
+                        steps = range(t + 1, t + horizon + 1)
+                        preds = rollout_steps(
+                            decoder, states[:, t], x_in, [x[s : s + 1, k] for k in steps],
+                            [c[s : s + 1, k] for k in steps], g, n_channels,
+                        )
+                        reads.append(preds[0])
                     diff = (reads[0] - reads[1]).abs().sum(0) / (2.0 * delta)
                     out[s, j] += diff.double().cpu().numpy()
     out /= len(o_np)

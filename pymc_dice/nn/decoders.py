@@ -12,6 +12,8 @@ layout. Channels are predicted too but never scored: they are exogenous and fed 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -173,7 +175,7 @@ class RestrictedDecoder(Decoder):
 
 
 class GraphSafeDecoder(Decoder):
-    """Stage-2 graph-safe latent decoder (DESIGN.md section 5).
+    """Stage-2 graph-safe latent decoder (docs/concepts.md, "The two stages of DICE").
 
     Each node ``i`` keeps a latent state ``h_i`` updated by one GRU cell (weights shared
     across nodes, node identity given as an embedding) from its own input ``x_i(t)``, the
@@ -341,15 +343,49 @@ def rollout(
     state = states[:, origins].reshape(b * o, *states.shape[2:])
     g = graph.unsqueeze(1).expand(-1, o, -1, -1).reshape(b * o, n, n)
     x_in = x[:, origins].reshape(b * o, n)
-    preds = []
+    controls = [c[:, origins + k + 1].reshape(b * o, -1) for k in range(horizon)]
+    observed = [x[:, origins + k + 1].reshape(b * o, n) for k in range(horizon)]
+    pred = rollout_steps(decoder, state, x_in, observed, controls, g, n_channels)
+    return pred.reshape(b, o, horizon, n)
+
+
+def rollout_steps(
+    decoder: Decoder,
+    state: torch.Tensor,
+    x0: torch.Tensor,
+    observed: Sequence[torch.Tensor],
+    controls: Sequence[torch.Tensor],
+    graph: torch.Tensor,
+    n_channels: int,
+) -> torch.Tensor:
+    """THE closed-loop step loop: predictions ``[R, H, N]`` of ``H = len(controls)`` dates.
+
+    ``state`` summarises the history before the origin, ``x0: [R, N]`` is the observed value
+    at the origin; ``observed[k]: [R, N]`` and ``controls[k]: [R, C]`` are the observed
+    values and the controls of the ``k + 1``-th predicted date. Channels are fed their
+    observed values (and, to decoders with ``uses_exog``, passed as ``exog_next``), mediators
+    and the target the model's own predictions. :func:`rollout`, the fitted ensemble and the
+    influence diagnostics all step through this function (it is differentiable in ``x0``).
+
+    Examples
+    --------
+    >>> dec = RestrictedDecoder(n_nodes=3, n_controls=1)
+    >>> x, c, g = torch.rand(2, 4, 3), torch.rand(2, 4, 1), torch.ones(2, 3, 3)
+    >>> state = dec.init_state(2, x)
+    >>> out = rollout_steps(dec, state, x[:, 0], [x[:, 1], x[:, 2]], [c[:, 1], c[:, 2]], g, 1)
+    >>> out.shape
+    torch.Size([2, 2, 3])
+    """
+    horizon = len(controls)
     exog = getattr(decoder, "uses_exog", False)
+    x_in, preds = x0, []
     for k in range(horizon):
-        c_next = c[:, origins + k + 1].reshape(b * o, -1)
-        observed = x[:, origins + k + 1].reshape(b * o, n)
+        obs_channels = observed[k][:, :n_channels]
         if exog:  # same-period channel effects read the channels of the predicted date
-            state, pred = decoder.step(state, x_in, c_next, g, exog_next=observed[:, :n_channels])
+            state, pred = decoder.step(state, x_in, controls[k], graph, exog_next=obs_channels)
         else:
-            state, pred = decoder.step(state, x_in, c_next, g)
+            state, pred = decoder.step(state, x_in, controls[k], graph)
         preds.append(pred)
-        x_in = torch.cat([observed[:, :n_channels], pred[:, n_channels:]], -1)
-    return torch.stack(preds, 1).reshape(b, o, horizon, n)
+        if k + 1 < horizon:
+            x_in = torch.cat([obs_channels, pred[:, n_channels:]], -1)
+    return torch.stack(preds, 1)

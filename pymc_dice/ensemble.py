@@ -1,0 +1,432 @@
+"""The fitted seed ensemble: panel, fitted arms, graph draws, and what is computed from them.
+
+:class:`FittedEnsemble` is where every prediction of a fitted model is made, each in one
+place (see docs/concepts.md, "Contributions and ROAS", and docs/decisions.md):
+
+- :meth:`FittedEnsemble.rollout_target`: THE closed-loop rollout of the target for every
+  chain (seed) and draw (graph sample), through :func:`pymc_dice.nn.decoders.rollout`; the
+  scenario axis carries the counterfactuals (each channel's spend set to zero);
+- :meth:`FittedEnsemble.contributions`: fitted-window predictions and channel contributions;
+- :meth:`FittedEnsemble.roas`: ROAS from the results tree, through
+  :func:`pymc_dice.idata.roas_from_totals`;
+- :meth:`FittedEnsemble.forecast`: the target on new dates.
+
+:class:`PanelTensors` (a panel on a torch device) and :func:`rollout_errors` (closed-loop
+squared errors from the validation origins) serve the trainer and the diagnostics alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from pymc_dice.arms import TrainedArm, arm_spec
+from pymc_dice.config import ModelConfig
+from pymc_dice.data import Panel, Roles, forecast_origins
+from pymc_dice.exceptions import DataValidationError
+from pymc_dice.graph import candidate_mask, graph_dataarray
+from pymc_dice.idata import build_idata
+from pymc_dice.idata import roas as idata_roas
+from pymc_dice.nn.decoders import Decoder, rollout
+from pymc_dice.nn.encoder import gumbel_sigmoid
+
+__all__ = ["ROW_CHUNK", "FittedEnsemble", "PanelTensors", "rollout_errors", "series_grid"]
+
+#: batch rows (scenario x draw x series) per rollout chunk
+ROW_CHUNK = 4096
+
+
+@dataclass
+class PanelTensors:
+    """Device tensors of a panel, built once and shared by every seed and arm.
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> data = PanelTensors.from_panel(panel, horizon=2, device=torch.device("cpu"))
+    >>> tuple(data.x.shape), tuple(data.x_train.shape), tuple(data.c_train.shape)
+    ((4, 30, 8), (4, 22, 8), (4, 22, 2))
+    """
+
+    x: torch.Tensor  # [S, T, N]
+    c: torch.Tensor  # [S, T, C]
+    train_end: int
+    n_channels: int
+    candidates: torch.Tensor  # [N, N] bool
+    val_origins: torch.Tensor
+
+    @classmethod
+    def from_panel(cls, panel: Panel, horizon: int, device: torch.device) -> PanelTensors:
+        """Tensors of ``panel`` on ``device``, with the forecast origins for ``horizon``."""
+        t_len = len(panel.dates)
+        origins = forecast_origins(panel.train_end, t_len, horizon)
+        cand = candidate_mask(panel.nodes, panel.roles.channel_columns, panel.roles.target_column)
+        return cls(
+            x=torch.as_tensor(panel.values, dtype=torch.float32, device=device),
+            c=torch.as_tensor(panel.controls, dtype=torch.float32, device=device),
+            train_end=panel.train_end,
+            n_channels=panel.n_channels,
+            candidates=torch.as_tensor(cand.values, device=device),
+            val_origins=torch.as_tensor(origins, device=device),
+        )
+
+    @property
+    def x_train(self) -> torch.Tensor:
+        """Node values on training dates, ``[S, train_end, N]``."""
+        return self.x[:, : self.train_end]
+
+    @property
+    def c_train(self) -> torch.Tensor:
+        """Controls on training dates, ``[S, train_end, C]``."""
+        return self.c[:, : self.train_end]
+
+
+def rollout_errors(
+    decoder: Decoder,
+    data: PanelTensors,
+    graph: torch.Tensor,
+    horizon: int,
+    chunk: int = 256,
+) -> torch.Tensor:
+    """Squared closed-loop errors on non-channel nodes, ``[S, O, horizon, N - n_channels]``,
+    from every validation origin (no gradients; series in chunks to bound memory).
+
+    Examples
+    --------
+    >>> from pymc_dice.nn.decoders import GraphSafeDecoder
+    >>> data = PanelTensors(torch.rand(4, 12, 8), torch.rand(4, 12, 2), 9, 5,
+    ...                     torch.ones(8, 8).bool(), torch.tensor([8, 9]))
+    >>> err = rollout_errors(GraphSafeDecoder(8, 2, hidden=4), data, torch.zeros(8, 8), 2)
+    >>> tuple(err.shape)  # series, origins, horizon, non-channel nodes
+    (4, 2, 2, 3)
+    """
+    out = []
+    with torch.no_grad():
+        for start in range(0, data.x.shape[0], chunk):
+            sl = slice(start, start + chunk)
+            g = graph[sl] if graph.dim() == 3 else graph
+            pred = rollout(decoder, data.x[sl], data.c[sl], g, data.val_origins, horizon, data.n_channels)
+            idx = data.val_origins[:, None] + torch.arange(1, horizon + 1, device=data.x.device)
+            obs = data.x[sl][:, idx]
+            out.append((pred - obs)[..., data.n_channels :] ** 2)
+    return torch.cat(out, 0)
+
+
+def series_grid(series: pd.Index, dims: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Custom-dim coords and, per grid cell (C order), the panel series it holds.
+
+    Examples
+    --------
+    >>> coords, order = series_grid(pd.Index(["b", "a"], name="geo"), ["geo"])
+    >>> coords["geo"].tolist(), order.tolist()
+    (['b', 'a'], [0, 1])
+    """
+    if not dims:
+        return {}, np.zeros(1, dtype=int)
+    if len(dims) == 1:
+        return {dims[0]: np.asarray(series).astype(str)}, np.arange(len(series))
+    levels = [pd.unique(series.get_level_values(k)) for k in range(len(dims))]
+    full = pd.MultiIndex.from_product(levels)
+    if len(full) != len(series):
+        have = set(series)
+        missing = [combo for combo in full if combo not in have][:3]
+        raise DataValidationError(
+            f"the dims {list(dims)} do not form a full grid: combinations {missing} have no "
+            "rows; every combination of the dims values needs one row per date (fill them)"
+        )
+    pos = full.get_indexer(series)
+    return {d: np.asarray(lv).astype(str) for d, lv in zip(dims, levels, strict=True)}, np.argsort(
+        pos
+    )
+
+
+def sample_graphs(
+    arms: Sequence[TrainedArm], panel: Panel, mcfg: ModelConfig, n_draws: int
+) -> np.ndarray:
+    """Graph inputs ``[chain, draw, S, N, N]`` (float32) for predictions: ``n_draws``
+    Gumbel-sigmoid samples of each frozen encoder for arms with graph draws (unless stage 2
+    trained on the selected graph, ``support="effect"``), else the deployed graph.
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.nn.decoders import GraphSafeDecoder
+    >>> from pymc_dice.simulate import sparse_target
+    >>> sim = sparse_target(n_series=2, n_periods=20, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
+    >>> arm = TrainedArm("nograph", 0, GraphSafeDecoder(8, 2, 4), None, fixed_graph=np.ones((8, 8)))
+    >>> sample_graphs([arm], panel, ModelConfig(arm="nograph"), 1).shape
+    (1, 1, 2, 8, 8)
+    """
+    device = next(arms[0].decoder.parameters()).device
+    s_len, n = panel.values.shape[0], len(panel.nodes)
+    out = np.zeros((len(arms), n_draws, s_len, n, n), dtype=np.float32)
+    x_train = None
+    # support="effect" trains stage 2 on the selected graph only: predict with that graph
+    sample = mcfg.support != "effect"
+    for k, arm in enumerate(arms):
+        spec = arm.spec
+        if sample and spec.graph_draws and arm.encoder is not None:
+            if x_train is None:
+                x_train = torch.as_tensor(
+                    panel.values[:, : panel.train_end], dtype=torch.float32, device=device
+                )
+            cand = torch.as_tensor(arm.candidates, device=device)
+            gen = torch.Generator(device=device).manual_seed(int(arm.seed))
+            with torch.no_grad():
+                logits = arm.encoder(x_train)
+                for d in range(n_draws):
+                    g = gumbel_sigmoid(logits, mcfg.tau, spec.hard_edges, generator=gen)
+                    out[k, d] = g.masked_fill(~cand, 0.0).cpu().numpy()
+        else:
+            g = arm.graph_input()
+            out[k] = 0.0 if g is None else np.asarray(g, dtype=np.float32)
+    return out
+
+
+@dataclass
+class FittedEnsemble:
+    """A fitted seed ensemble (``chain``) with its graph draws (``draw``).
+
+    Attributes
+    ----------
+    roles : Roles
+    panel : Panel
+        The scaled fitted panel (with its scalers).
+    arms : list of TrainedArm
+        One fitted arm per seed.
+    seeds : list of int
+    graph_samples : ndarray ``[chain, draw, S, N, N]``
+        Graph inputs of every prediction (drawn once, see :func:`sample_graphs`).
+    model_config : ModelConfig
+
+    Examples
+    --------
+    >>> from pymc_dice.mmm import DiceMMM
+    >>> from pymc_dice.simulate import sparse_target
+    >>> df = sparse_target(n_series=4, n_periods=30, seed=0).df[["date", "geo", "tv", "y"]]
+    >>> mmm = DiceMMM(model_config={"arm": "nograph"},
+    ...               trainer_config={"epochs_stage2": 1, "horizon": 2})
+    >>> _ = mmm.fit(df, progressbar=False, random_seed=0)
+    >>> ens = mmm.ensemble_
+    >>> y_pred, contrib = ens.contributions()
+    >>> y_pred.shape, contrib.shape  # chain, draw, series, date (, channel)
+    ((1, 1, 4, 30), (1, 1, 4, 30, 1))
+    """
+
+    roles: Roles
+    panel: Panel
+    arms: list[TrainedArm]
+    seeds: list[int]
+    graph_samples: np.ndarray
+    model_config: ModelConfig
+
+    def __post_init__(self) -> None:
+        self.grid = series_grid(self.panel.series, self.roles.dims)
+
+    @property
+    def n_draws(self) -> int:
+        """Graph samples per chain."""
+        return int(self.graph_samples.shape[1])
+
+    @property
+    def device(self) -> torch.device:
+        """The device of the fitted modules."""
+        return next(self.arms[0].decoder.parameters()).device
+
+    @property
+    def dim_coords(self) -> dict[str, np.ndarray]:
+        """Custom-dim coordinates of the results (C-order grid of the series)."""
+        return self.grid[0]
+
+    def to_grid(self, arr: np.ndarray, series_axis: int) -> np.ndarray:
+        """Move the series axis to the custom dims (C-order grid); dropped without dims."""
+        dim_coords, grid = self.grid
+        arr = np.take(arr, grid, axis=series_axis)
+        shape = tuple(len(v) for v in dim_coords.values())
+        return arr.reshape(arr.shape[:series_axis] + shape + arr.shape[series_axis + 1 :])
+
+    # ---------------------------------------------------------------------------------------
+    # THE rollout of the ensemble
+    # ---------------------------------------------------------------------------------------
+
+    def rollout_target(
+        self, x: np.ndarray, c: np.ndarray, start: int, horizon: int, zero_channels: bool
+    ) -> np.ndarray:
+        """Target predictions ``[chain, draw, scenario, S, horizon]`` (scaled) of dates
+        ``start + 1 .. start + horizon``: teacher forcing up to ``start``, then closed loop.
+        Scenario 0 is ``x`` as given, scenario ``j + 1`` has channel ``j`` zeroed on every
+        date (only with ``zero_channels``: the counterfactuals of the contributions)."""
+        device = self.device
+        n_ch = self.panel.n_channels
+        xt = torch.as_tensor(x, dtype=torch.float32, device=device)  # [S, T, N]
+        ct = torch.as_tensor(c, dtype=torch.float32, device=device)
+        scen = [xt]
+        if zero_channels:
+            for j in range(n_ch):
+                z = xt.clone()
+                z[..., j] = 0.0
+                scen.append(z)
+        xs = torch.stack(scen)  # [K, S, T, N]
+        n_k, s_len, t_len, n = xs.shape
+        n_chain, n_draw = self.graph_samples.shape[:2]
+        out = np.zeros((n_chain, n_draw, n_k, s_len, horizon))
+        for k, arm in enumerate(self.arms):
+            g = torch.as_tensor(self.graph_samples[k], device=device)  # [D, S, N, N]
+            xb = xs[None].expand(n_draw, -1, -1, -1, -1).reshape(-1, t_len, n)
+            rows = n_draw * n_k * s_len
+            cb = ct[None, None].expand(n_draw, n_k, -1, -1, -1).reshape(rows, t_len, ct.shape[-1])
+            gb = g[:, None].expand(-1, n_k, -1, -1, -1).reshape(-1, n, n)
+            pred = _closed_loop(arm.decoder, xb, cb, gb, start, horizon, n_ch)
+            out[k] = pred[..., -1].reshape(n_draw, n_k, s_len, horizon).double().cpu().numpy()
+        return out
+
+    # ---------------------------------------------------------------------------------------
+    # contributions, ROAS, forecasts
+    # ---------------------------------------------------------------------------------------
+
+    def contributions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fitted-window target ``[chain, draw, S, T]`` and channel contributions
+        ``[chain, draw, S, T, C]``, scaled units.
+
+        The first ``max_lag`` dates are a teacher-forced warm-up: the prediction there is the
+        observed target and the contributions are 0. The contribution of channel ``j`` is the
+        prediction with actual spend minus the prediction with ``j``'s spend zeroed on every
+        date, warm-up included.
+        """
+        panel = self.panel
+        warm = self.model_config.max_lag
+        t_len = len(panel.dates)
+        pred = self.rollout_target(
+            panel.values, panel.controls, warm - 1, t_len - warm, zero_channels=True
+        )  # [chain, draw, C + 1, S, T - warm]
+        n_chain, n_draw, _, s_len, _ = pred.shape
+        y_obs = panel.values[..., -1]  # [S, T] scaled
+        y_pred = np.broadcast_to(y_obs, (n_chain, n_draw, s_len, t_len)).copy()
+        y_pred[..., warm:] = pred[:, :, 0]
+        contrib = np.zeros((n_chain, n_draw, s_len, t_len, panel.n_channels))
+        contrib[..., warm:, :] = np.moveaxis(pred[:, :, :1] - pred[:, :, 1:], 2, -1)
+        return y_pred, contrib
+
+    def to_idata(self, attrs: dict) -> xr.DataTree:
+        """The results tree (:func:`pymc_dice.idata.build_idata`): contributions and fitted
+        predictions (:meth:`contributions`), edge probabilities, data and scales."""
+        panel = self.panel
+        roles = panel.roles
+        y_pred, contrib = self.contributions()
+        raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
+        ctrl = panel.control_scaler.inverse(panel.controls)
+        n_ch = panel.n_channels
+        edge_prob = self.edge_probability()
+        return build_idata(
+            dates=panel.dates,
+            dims=self.dim_coords,
+            channels=roles.channel_columns,
+            nodes=panel.nodes,
+            channel_contribution=self.to_grid(np.moveaxis(contrib, 2, 3), 3),
+            y_pred=self.to_grid(np.moveaxis(y_pred, 2, 3), 3),
+            edge_probability=edge_prob,
+            channel_data=self.to_grid(raw[..., :n_ch].swapaxes(0, 1), 1),
+            target_data=self.to_grid(raw[..., -1].T, 1),
+            channel_scale=panel.node_scaler.scales[:n_ch],
+            target_scale=float(panel.node_scaler.scales[-1]),
+            control_data=self.to_grid(ctrl.swapaxes(0, 1), 1) if roles.control_columns else None,
+            control_names=list(roles.control_columns) or None,
+            fit_data=panel.to_frame(),
+            date_column=roles.date_column,
+            attrs=attrs,
+        )
+
+    @staticmethod
+    def roas_per_chain(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
+        """ROAS ``(chain, [*dims,] channel)`` from a results tree of this ensemble: total
+        contribution (original units, mean over draws) / total spend, through
+        :func:`pymc_dice.idata.roas` and :func:`pymc_dice.idata.roas_from_totals`."""
+        return idata_roas(idata, by_dims=by_dims)
+
+    @classmethod
+    def roas(cls, idata: xr.DataTree, by_dims: bool = False) -> pd.Series | pd.DataFrame:
+        """ROAS per channel, mean over chains (:meth:`roas_per_chain`): a Series (index
+        ``channel``) or, with ``by_dims``, a DataFrame (index the custom dims, one column per
+        channel)."""
+        da = cls.roas_per_chain(idata, by_dims=by_dims).mean("chain")
+        if not by_dims or da.ndim == 1:
+            return da.to_series().rename("roas")
+        dims = [d for d in da.dims if d != "channel"]
+        out = da.transpose(*dims, "channel").to_series().unstack("channel")
+        out.columns.name = None
+        return out[[str(c) for c in da["channel"].values]]
+
+    def forecast(self, x: np.ndarray, c: np.ndarray, dates: pd.DatetimeIndex) -> xr.DataArray:
+        """Target on new ``dates`` ``(chain, draw, date, *dims)`` in original units, rolled
+        out from the end of the fitted data; ``x``, ``c`` span fitted + new dates (scaled)."""
+        t_len = len(self.panel.dates)
+        pred = self.rollout_target(x, c, t_len - 1, len(dates), zero_channels=False)[:, :, 0]
+        y = pred * float(self.panel.node_scaler.scales[-1])  # [chain, draw, S, H]
+        y = self.to_grid(np.moveaxis(y, 2, 3), 3)
+        dim_coords = self.dim_coords
+        n_chain, n_draw = y.shape[:2]
+        return xr.DataArray(
+            y,
+            dims=("chain", "draw", "date", *dim_coords),
+            coords={
+                "chain": np.arange(n_chain),
+                "draw": np.arange(n_draw),
+                "date": dates.as_unit("ns"),
+                **dim_coords,
+            },
+            name="y",
+            attrs={"units": "original"},
+        )
+
+    # ---------------------------------------------------------------------------------------
+    # graphs
+    # ---------------------------------------------------------------------------------------
+
+    def edge_probability(self) -> np.ndarray | None:
+        """``[chain, N, N]`` graphs of the results (None when an arm has none, or for arms
+        without edge probabilities)."""
+        graphs = [a.reported_graph() for a in self.arms]
+        if not arm_spec(self.model_config).has_edge_probability or any(g is None for g in graphs):
+            return None
+        return np.stack(graphs)
+
+    def mean_graph(self) -> xr.DataArray:
+        """Series-mean, then seed-mean edge probabilities ``(source, target)``."""
+        n = len(self.panel.nodes)
+        graphs = [a.reported_graph() for a in self.arms]
+        mean = np.mean([np.zeros((n, n)) if g is None else g for g in graphs], axis=0)
+        return graph_dataarray(mean, self.panel.nodes, name="edge_probability")
+
+    def selected_graph(self) -> xr.DataArray:
+        """Edges in the deployed graph of at least half of the seeds ``(source, target)``."""
+        n = len(self.panel.nodes)
+        votes = []
+        for arm in self.arms:
+            g = arm.deployed_support(self.model_config.threshold)
+            votes.append(np.zeros((n, n), dtype=bool) if g is None else g)
+        sel = (np.mean(votes, axis=0) >= 0.5).astype(float)
+        return graph_dataarray(sel, self.panel.nodes, name="selected_graph")
+
+
+def _closed_loop(decoder, x, c, graph, start: int, horizon: int, n_channels: int) -> torch.Tensor:
+    """Predictions ``[B, horizon, N]`` of dates ``start + 1 .. start + horizon``: teacher
+    forcing up to ``start``, then :func:`~pymc_dice.nn.decoders.rollout`, in row chunks."""
+    out = []
+    origin = torch.as_tensor([start], device=x.device)
+    with torch.no_grad():
+        for lo in range(0, x.shape[0], ROW_CHUNK):
+            sl = slice(lo, lo + ROW_CHUNK)
+            xb, cb, gb = x[sl], c[sl], graph[sl]
+            _, states = decoder(xb[:, : start + 1], cb[:, : start + 1], gb, return_states=True)
+            pred = rollout(decoder, xb, cb, gb, origin, horizon, n_channels, states=states)
+            out.append(pred[:, 0])
+    return torch.cat(out, 0)
