@@ -1,6 +1,6 @@
 """Report folder: tables, sections with and without a truth, files, screenshots.
 
-Fast tests on the toy model ``y(t) = 2 tv(t - 1)`` of :mod:`pymc_dice.attribution`; the report
+Fast tests on the toy model ``y(t) = 2 tv(t - 1)`` of ``tests/toy_models.py``; the report
 of real fitted models (both model classes) is covered by the ``demo --quick`` tests of
 ``tests/test_cli.py``.
 """
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from pymc_dice.attribution import _demo, compare
+from pymc_dice.attribution import compare
 from pymc_dice.report import (
     SECTIONS,
     _md_table,
@@ -19,6 +19,7 @@ from pymc_dice.report import (
     screenshot,
     summary_table,
 )
+from tests.toy_models import demo
 
 
 def toy_truth(data: pd.DataFrame) -> xr.Dataset:
@@ -40,7 +41,7 @@ def toy_truth(data: pd.DataFrame) -> xr.Dataset:
 
 @pytest.fixture
 def toy():
-    model, data = _demo(n_dates=16, n_fit=8)
+    model, data = demo(n_dates=16, n_fit=8)
     return model, data
 
 
