@@ -13,7 +13,7 @@ import xarray as xr
 from pymc_dice.attribution import compare
 from pymc_dice.report import (
     SECTIONS,
-    _md_table,
+    md_table,
     build_report,
     collect,
     screenshot,
@@ -118,7 +118,7 @@ def test_summary_table_columns_follow_what_is_known():
 
 
 def test_markdown_table_escapes_pipes_and_marks_missing_values():
-    md = _md_table(pd.DataFrame({"a|b": ["x|y"], "v": [np.nan]}))
+    md = md_table(pd.DataFrame({"a|b": ["x|y"], "v": [np.nan]}))
     lines = md.splitlines()
     assert lines[0] == "| a\\|b | v |"
     assert lines[2] == "| x\\|y | – |"
