@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pymc_dice.exceptions import CliError, PymcDiceError
-from pymc_dice.workflow import prepare_out
+from pymc_dice.workflow import prepare_out, read_csv
 
 PRESETS = ("sparse_target", "rawlog")
 
@@ -115,25 +115,6 @@ def _split(value: str | None) -> list[str] | None:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
     return items or None
-
-
-def _read_csv(path: str | Path):
-    """Read a CSV with one clear error for a missing or unreadable file."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.exists():
-        raise CliError(f"no such file: {path}")
-    if path.is_dir():
-        raise CliError(f"{path} is a folder; pass a CSV file")
-    try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CliError(f"cannot read {path} as CSV: {first}") from err
-    if df.empty:
-        raise CliError(f"{path} has no data rows")
-    return df
 
 
 def _roles_from_args(df, args: argparse.Namespace, source: str):
@@ -315,7 +296,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """
     settings = _settings(args)
     if args.data is not None:
-        df = _read_csv(args.data)
+        df = read_csv(args.data)
         roles = _roles_from_args(df, args, str(args.data))
         if args.placebo is not None and args.placebo not in roles.channel_columns:
             raise CliError(
@@ -396,7 +377,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     0
     """
     settings = _settings(args)
-    df = _read_csv(args.csv)
+    df = read_csv(args.csv)
     roles = _roles_from_args(df, args, str(args.csv))
     if args.placebo is not None and args.placebo not in roles.channel_columns:
         raise CliError(
@@ -465,7 +446,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     model_path = Path(args.model)
     if not model_path.exists():
         raise CliError(f"no such model file: {model_path}")
-    df = _read_csv(args.csv)
+    df = read_csv(args.csv)
     truth = None
     if args.truth is not None:
         if not Path(args.truth).exists():

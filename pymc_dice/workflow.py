@@ -42,6 +42,7 @@ __all__ = [
     "fit_bayesian",
     "fit_dice",
     "prepare_out",
+    "read_csv",
     "run_study",
     "split_held_out",
 ]
@@ -74,6 +75,31 @@ def prepare_out(path: Path, overwrite: bool) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     (path / MARKER).touch()
     return path
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """Read a CSV with one clear error for a missing or unreadable file.
+
+    Examples
+    --------
+    >>> read_csv("no-such.csv")
+    Traceback (most recent call last):
+    ...
+    pymc_dice.exceptions.CliError: no such file: no-such.csv
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CliError(f"no such file: {path}")
+    if path.is_dir():
+        raise CliError(f"{path} is a folder; pass a CSV file")
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CliError(f"cannot read {path} as CSV: {first}") from err
+    if df.empty:
+        raise CliError(f"{path} has no data rows")
+    return df
 
 
 def add_placebo(df: pd.DataFrame, *, source: str, by: str, seed: int) -> pd.DataFrame:
