@@ -16,11 +16,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation  # noqa: E402
 
 from pymc_dice import DiceMMM, sparse_target  # noqa: E402
 from pymc_dice.attribution import compare, to_table  # noqa: E402
+from pymc_dice.workflow import add_placebo, split_held_out  # noqa: E402
 
 CHANNELS = ["tv", "radio", "social", "search_ads", "display", "placebo"]
 
@@ -33,11 +33,8 @@ def main() -> None:
     n_series, draws, epochs = (2, 50, 10) if args.quick else (8, 300, 150)
 
     sim = sparse_target(n_series=n_series, n_periods=80, seed=0)
-    df = sim.df.copy()
-    rng = np.random.default_rng(1)
-    df["placebo"] = df.groupby("geo")["tv"].transform(lambda s: rng.permutation(s.values))
-    dates = sorted(df["date"].unique())
-    train = df[df["date"] < dates[-10]].reset_index(drop=True)  # last 10 weeks held out
+    df = add_placebo(sim.df, source="tv", by="geo", seed=1)  # tv shuffled in time: no effect
+    train = split_held_out(df, "date", n_hold=10)  # last 10 weeks held out
 
     bayes = MMM(
         date_column="date",

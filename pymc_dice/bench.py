@@ -1,8 +1,8 @@
-"""Paper benchmarks: the suites of DESIGN.md section 9 over arms, seeds and sizes.
+"""Paper benchmarks: the suites of docs/benchmarks.md over arms, seeds and sizes.
 
 Suites
 ------
-- ``sparse-target``: every arm of DESIGN.md section 6 on :func:`pymc_dice.simulate.sparse_target`;
+- ``sparse-target``: every arm (docs/benchmarks.md) on :func:`pymc_dice.simulate.sparse_target`;
   the graph-learning decoders (``dice-hard``, ``dice-soft``, ``causalmmm``) also get a graph swap.
 - ``rdt``: controlled swaps, :func:`pymc_dice.simulate.rdt` varying one of R (graphs), d
   (nodes), T (weeks) at a time around a base setting.
@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 SUITES = ("sparse-target", "rdt", "rawlog", "graph-swap")
-#: arms of DESIGN.md section 6, in table order
+#: the comparison arms (docs/benchmarks.md, "Attribution suites"), in table order
 ARMS = ("nograph", "fullgraph", "oracle", "dense", "causalmmm", "dice-soft", "dice-hard")
 #: decoders of the graph-swap suite (arms that learn a graph)
 SWAP_DECODERS = ("dice-hard", "dice-soft", "causalmmm")
@@ -102,7 +102,7 @@ RDT_GRID = {
     True: {"base": {"R": 1, "d": 8, "T": 60}, "R": (1, 2), "d": (6, 8), "T": (40, 60)},
     False: {"base": {"R": 1, "d": 8, "T": 104}, "R": (1, 2, 4), "d": (6, 8, 12), "T": (52, 104, 156)},
 }
-#: the paper's numbers (DESIGN.md section 9), mean and sd over seeds
+#: the paper's numbers (docs/benchmarks.md), mean and sd over seeds
 PAPER = {"oracle_ar_cig": (0.807, 0.129), "swap_learned": (-0.044, 0.006), "swap_oracle": (0.894, 0.027)}
 
 COLUMNS = (
@@ -681,9 +681,9 @@ def _machine() -> dict[str, Any]:
 
 
 def _prepare(out: Path, overwrite: bool) -> Path:
-    from pymc_dice.cli import _prepare_out
+    from pymc_dice.workflow import prepare_out
 
-    return _prepare_out(out, overwrite)
+    return prepare_out(out, overwrite)
 
 
 def run_bench(

@@ -18,18 +18,15 @@ True
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from pymc_dice.exceptions import CliError, PymcDiceError
+from pymc_dice.workflow import prepare_out, read_csv
 
 PRESETS = ("sparse_target", "rawlog")
-MARKER = ".pymc-dice-output"
 
 #: full-size and ``--quick`` settings of ``demo`` (``fit`` uses the same model settings)
 DEMO_DEFAULTS = {
@@ -57,21 +54,6 @@ def _simulate(preset: str, n_series: int, n_periods: int, seed: int):
 
     module = importlib.import_module("pymc_dice.simulate")  # the module, not the function
     return getattr(module, preset)(n_series=n_series, n_periods=n_periods, seed=seed)
-
-
-def _prepare_out(path: Path, overwrite: bool) -> Path:
-    """Create ``path``; refuse a non-empty folder unless pymc-dice wrote it or ``overwrite``."""
-    if path.exists() and not path.is_dir():
-        raise CliError(f"{path} exists and is not a folder; choose another --out")
-    ours = (path / MARKER).exists()
-    if path.exists() and any(path.iterdir()) and not (ours or overwrite):
-        raise CliError(
-            f"{path} exists, is not empty and was not written by pymc-dice; "
-            "pass --overwrite or choose another --out"
-        )
-    path.mkdir(parents=True, exist_ok=True)
-    (path / MARKER).touch()
-    return path
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,7 +87,7 @@ class _Console:
         self.print(f"[{k}/{n}] {text}  (t={elapsed:.0f}s)", style="bold cyan")
 
     def table(self, df, title: str) -> None:
-        from pymc_dice.report import _fmt
+        from pymc_dice.report import format_value
 
         if self.rich is not None:
             from rich.table import Table
@@ -116,7 +98,7 @@ class _Console:
                 text = df[c].dtype == object
                 t.add_column(str(c), justify="left" if text else "right", no_wrap=text)
             for row in df.itertuples(index=False):
-                t.add_row(*[_fmt(v) for v in row])
+                t.add_row(*[format_value(v) for v in row])
             self.rich.print(t)
         else:  # pragma: no cover
             print(title)
@@ -133,25 +115,6 @@ def _split(value: str | None) -> list[str] | None:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
     return items or None
-
-
-def _read_csv(path: str | Path):
-    """Read a CSV with one clear error for a missing or unreadable file."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.exists():
-        raise CliError(f"no such file: {path}")
-    if path.is_dir():
-        raise CliError(f"{path} is a folder; pass a CSV file")
-    try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CliError(f"cannot read {path} as CSV: {first}") from err
-    if df.empty:
-        raise CliError(f"{path} has no data rows")
-    return df
 
 
 def _roles_from_args(df, args: argparse.Namespace, source: str):
@@ -217,95 +180,6 @@ def _holdout(n_dates: int, horizon: int, requested: int | None) -> int:
     return n_hold
 
 
-def _fit_bayesian(train, roles, *, chains: int, draws: int, seed: int, progress: bool, quick: bool):
-    """pymc-marketing MMM on the channels and controls; media parameters pooled over dims."""
-    from pymc_extras.prior import Prior
-    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
-
-    controls = list(roles.control_columns)
-    model_config: dict[str, Any] = {}
-    if controls:
-        model_config["gamma_control"] = Prior("Normal", mu=0, sigma=2, dims="control")
-    mmm = MMM(
-        date_column=roles.date_column,
-        channel_columns=list(roles.channel_columns),
-        control_columns=controls or None,
-        target_column=roles.target_column,
-        adstock=GeometricAdstock(
-            l_max=4, priors={"alpha": Prior("Beta", alpha=1, beta=3, dims="channel")}
-        ),
-        saturation=LogisticSaturation(
-            priors={
-                "lam": Prior("Gamma", alpha=3, beta=1, dims="channel"),
-                "beta": Prior("HalfNormal", sigma=2, dims="channel"),
-            }
-        ),
-        model_config=model_config,
-        dims=tuple(roles.dims),
-    )
-    cols = [roles.date_column, *roles.dims, *roles.channel_columns, *controls]
-    cores = 1 if quick else max(1, min(chains, os.cpu_count() or 1))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mmm.fit(
-            train[cols],
-            train[roles.target_column],
-            chains=chains,
-            draws=draws,
-            tune=draws,
-            cores=cores,
-            random_seed=seed,
-            progressbar=progress,
-        )
-    return mmm
-
-
-def _fit_dice(
-    train,
-    roles,
-    *,
-    epochs: int,
-    seeds: int,
-    horizon: int,
-    seed: int,
-    progress: bool,
-    draws: int | None = None,
-):
-    from pymc_dice.mmm import DiceMMM
-
-    dice = DiceMMM(
-        date_column=roles.date_column,
-        channel_columns=list(roles.channel_columns),
-        target_column=roles.target_column,
-        mediator_columns=list(roles.mediator_columns),
-        control_columns=list(roles.control_columns),
-        dims=list(roles.dims),
-        trainer_config={
-            "epochs_stage1": epochs,
-            "epochs_stage2": epochs,
-            "n_seeds": seeds,
-            "horizon": horizon,
-        },
-    )
-    dice.fit(train, random_seed=seed, progressbar=progress, draws=draws)
-    return dice
-
-
-def _compare(models: dict, df, truth, *, horizon: int, placebo: str | None, progress: bool):
-    """:func:`pymc_dice.attribution.compare`, one model at a time under a progress bar."""
-    import xarray as xr
-    from tqdm.auto import tqdm
-
-    from pymc_dice.attribution import compare
-
-    parts = []
-    for label in tqdm(list(models), desc="attribution tests", disable=not progress, leave=False):
-        parts.append(compare({label: models[label]}, df, truth, horizon=horizon, placebo=placebo))
-    out = xr.concat(parts, dim="model", join="outer", combine_attrs="drop_conflicts")
-    out.attrs["notes"] = "\n".join(p.attrs.get("notes", "") for p in parts if p.attrs.get("notes"))
-    return out
-
-
 def _run(
     df,
     roles,
@@ -321,97 +195,46 @@ def _run(
     save_model: Path | None = None,
     extra_files: dict | None = None,
 ) -> int:
-    """Hold out the last dates, fit, test, diagnose, write the report, print the summary."""
+    """Run the study (:func:`pymc_dice.workflow.run_study`) and print its summary."""
     import numpy as np
     import pandas as pd
 
-    from pymc_dice.report import build_report, summary_table
+    from pymc_dice.report import summary_table
+    from pymc_dice.workflow import StudySettings, run_study
 
     con = _Console()
-    progress = not args.no_progress and sys.stderr.isatty()
     horizon = settings["horizon"]
     dates = np.sort(pd.to_datetime(df[roles.date_column]).unique())
     n_hold = _holdout(len(dates), horizon, getattr(args, "holdout", None))
-    train = df[pd.to_datetime(df[roles.date_column]) < dates[-n_hold]] if n_hold else df
-    train = train.reset_index(drop=True)
-    steps = 4 + int(bayesian)
-    k = 0
-    models: dict[str, Any] = {}
-    if bayesian:
-        k += 1
-        con.step(
-            k,
-            steps,
-            f"fitting the Bayesian MMM (pymc-marketing, {settings['chains']} chains "
-            f"x {settings['draws']} draws; compiles once, cached afterwards)",
-        )
-        models["bayesian"] = _fit_bayesian(
-            train,
-            roles,
-            chains=settings["chains"],
-            draws=settings["draws"],
-            seed=args.seed,
-            progress=progress,
-            quick=args.quick,
-        )
-    k += 1
-    con.step(
-        k,
-        steps,
-        f"fitting DiceMMM ({settings['seeds']} seeds, up to {settings['epochs']} "
-        "epochs per stage, early stopping)",
-    )
-    models["dice"] = _fit_dice(
-        train,
-        roles,
+    study = StudySettings(
         epochs=settings["epochs"],
         seeds=settings["seeds"],
+        chains=settings["chains"],
+        draws=settings["draws"],
         horizon=horizon,
         seed=args.seed,
-        progress=progress,
-        draws=settings.get("graph_draws"),
+        graph_draws=settings.get("graph_draws"),
+        bayesian=bayesian,
+        cores=1 if args.quick else None,
+        progress=not args.no_progress and sys.stderr.isatty(),
     )
-    if save_model is not None:
-        models["dice"].save(save_model, overwrite=True)
-    k += 1
-    con.step(
-        k,
-        steps,
-        "running the attribution test suite on "
-        + " and ".join(models)
-        + f" ({n_hold} held-out dates)",
-    )
-    comparison = _compare(models, df, truth, horizon=horizon, placebo=placebo, progress=progress)
-    k += 1
-    con.step(k, steps, "DiceMMM diagnostics: CIG / AR-CIG and graph swap")
-    graph = None if truth is None else getattr(truth, "truth", truth)["graph"]
-    diagnostics = models["dice"].diagnose(truth=graph, horizon=horizon)
-    k += 1
-    con.step(k, steps, "writing the report")
-    netcdf = {}
-    if bayesian:
-        netcdf["bayesian_idata.nc"] = models["bayesian"].idata
-    for name, obj in (extra_files or {}).items():
-        netcdf[name] = obj
-    meta = {
-        **meta,
-        "held-out dates": f"last {n_hold} ({comparison.attrs.get('held_out_window', '')})",
-    }
-    build_report(
-        out,
-        models,
+    result = run_study(
         df,
-        comparison,
-        diagnostics=diagnostics,
+        roles,
+        study,
+        n_hold=n_hold,
+        out=out,
         truth=truth,
+        placebo=placebo,
         title=title,
         meta=meta,
-        netcdf=netcdf,
+        save_model=save_model,
+        extra_files=extra_files,
+        on_step=con.step,
     )
-    table = summary_table(comparison, diagnostics, "dice")
     con.print()
-    con.table(table, title)
-    verdict = str(diagnostics["verdict"].values)
+    con.table(summary_table(result.comparison, result.diagnostics, "dice"), title)
+    verdict = result.verdict
     con.print(
         f"graph-swap verdict (DiceMMM): {verdict}",
         style="bold green" if verdict == "ok" else "bold yellow",
@@ -441,7 +264,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     wrote ... (24 rows) and ...truth.nc
     0
     """
-    out = _prepare_out(Path(args.out), args.overwrite)
+    out = prepare_out(Path(args.out), args.overwrite)
     sim = _simulate(args.preset, args.n_series, args.n_periods, args.seed)
     sim.df.to_csv(out / "data.csv", index=False)
     sim.truth.to_netcdf(out / "truth.nc")
@@ -471,18 +294,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     >>> cmd_demo(args)  # doctest: +SKIP
     0
     """
-    import numpy as np
-
     settings = _settings(args)
     if args.data is not None:
-        df = _read_csv(args.data)
+        df = read_csv(args.data)
         roles = _roles_from_args(df, args, str(args.data))
         if args.placebo is not None and args.placebo not in roles.channel_columns:
             raise CliError(
                 f"--placebo {args.placebo!r} is not one of the channels "
                 f"{list(roles.channel_columns)}"
             )
-        out = _prepare_out(Path(args.out), args.overwrite)
+        out = prepare_out(Path(args.out), args.overwrite)
         meta = {
             "data": f"{args.data}: {len(df)} rows, channels {', '.join(roles.channel_columns)}, "
             f"target {roles.target_column}"
@@ -502,8 +323,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
 
     from pymc_dice.data import Roles
+    from pymc_dice.workflow import add_placebo, edge_list
 
-    out = _prepare_out(Path(args.out), args.overwrite)
+    out = prepare_out(Path(args.out), args.overwrite)
     con = _Console()
     con.print(
         f"pymc-dice demo: simulating sparse_target ({settings['n_series']} series x "
@@ -511,20 +333,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         style="bold",
     )
     sim = _simulate("sparse_target", settings["n_series"], settings["n_periods"], args.seed)
-    df = sim.df.copy()
-    rng = np.random.default_rng(args.seed + 1)
     # a placebo channel: tv's spend shuffled over dates within each series (no effect)
-    df["placebo"] = df.groupby("geo")["tv"].transform(lambda s: rng.permutation(s.to_numpy()))
+    df = add_placebo(sim.df, source="tv", by="geo", seed=args.seed + 1)
     roles_d = dict(sim.roles)
     roles_d["channel_columns"] = (*roles_d["channel_columns"], "placebo")
     roles = Roles(**roles_d)
-    graph = sim.truth["graph"]
-    edges = [
-        f"{s}->{t}"
-        for s in graph.source.values
-        for t in graph.target.values
-        if graph.sel(source=s, target=t) > 0
-    ]
+    edges = edge_list(sim.truth["graph"])
     con.print("  true edges: " + ", ".join(edges))
     df.to_csv(out / "data.csv", index=False)
     sim.truth.to_netcdf(out / "truth.nc")
@@ -563,7 +377,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     0
     """
     settings = _settings(args)
-    df = _read_csv(args.csv)
+    df = read_csv(args.csv)
     roles = _roles_from_args(df, args, str(args.csv))
     if args.placebo is not None and args.placebo not in roles.channel_columns:
         raise CliError(
@@ -573,7 +387,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     model_path = Path(args.model) if args.model else out / "model.dice"
     if model_path.exists() and not args.overwrite:
         raise CliError(f"{model_path} exists; pass --overwrite to replace it or choose --model")
-    out = _prepare_out(out, args.overwrite)
+    out = prepare_out(out, args.overwrite)
     meta = {
         "data": f"{args.csv}: {len(df)} rows, channels {', '.join(roles.channel_columns)}, "
         f"target {roles.target_column}",
@@ -593,6 +407,23 @@ def cmd_fit(args: argparse.Namespace) -> int:
     )
 
 
+def _check_columns(df, roles, source: str) -> None:
+    """Refuse a CSV that lacks one of the model's columns."""
+    needed = (
+        roles.date_column,
+        *roles.dims,
+        *roles.channel_columns,
+        *roles.control_columns,
+        roles.target_column,
+    )
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise CliError(
+            f"{source} lacks the model's column(s) {missing}; its columns are "
+            f"{[str(c) for c in df.columns]}"
+        )
+
+
 def cmd_diagnose(args: argparse.Namespace) -> int:
     """Diagnose a saved DiceMMM on a CSV (its fitted dates plus later held-out dates).
 
@@ -609,56 +440,35 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     import xarray as xr
 
     from pymc_dice.mmm import DiceMMM
-    from pymc_dice.report import build_report, summary_table
+    from pymc_dice.report import summary_table
+    from pymc_dice.workflow import diagnose_saved
 
     model_path = Path(args.model)
     if not model_path.exists():
         raise CliError(f"no such model file: {model_path}")
-    df = _read_csv(args.csv)
+    df = read_csv(args.csv)
     truth = None
     if args.truth is not None:
         if not Path(args.truth).exists():
             raise CliError(f"no such truth file: {args.truth}")
         truth = xr.load_dataset(args.truth)
-    out = _prepare_out(Path(args.out), args.overwrite)
+    out = prepare_out(Path(args.out), args.overwrite)
     con = _Console()
     con.step(1, 3, f"loading {model_path}")
     dice = DiceMMM.load(model_path)
-    roles = dice.roles_
-    missing = [
-        c
-        for c in (
-            roles.date_column,
-            *roles.dims,
-            *roles.channel_columns,
-            *roles.control_columns,
-            roles.target_column,
-        )
-        if c not in df.columns
-    ]
-    if missing:
-        raise CliError(
-            f"{args.csv} lacks the model's column(s) {missing}; its columns are "
-            f"{[str(c) for c in df.columns]}"
-        )
-    horizon = args.horizon if args.horizon is not None else dice.trainer_cfg.horizon
-    con.step(2, 3, "attribution tests and diagnostics (CIG / AR-CIG, graph swap)")
-    comparison = _compare(
-        {"dice": dice}, df, truth, horizon=horizon, placebo=args.placebo, progress=False
-    )
-    diagnostics = dice.diagnose(truth=None if truth is None else truth["graph"], horizon=horizon)
-    con.step(3, 3, "writing the report")
-    build_report(
-        out,
-        {"dice": dice},
+    _check_columns(df, dice.roles_, str(args.csv))
+    result = diagnose_saved(
+        dice,
         df,
-        comparison,
-        diagnostics=diagnostics,
+        out=out,
         truth=truth,
-        title="pymc-dice diagnostics",
+        horizon=args.horizon,
+        placebo=args.placebo,
         meta={"model": str(model_path), "data": str(args.csv)},
+        on_step=con.step,
     )
-    con.table(summary_table(comparison, diagnostics, "dice"), "pymc-dice diagnostics")
+    diagnostics = result.diagnostics
+    con.table(summary_table(result.comparison, diagnostics, "dice"), "pymc-dice diagnostics")
     checks = list(zip(diagnostics["check"].values, diagnostics["check_status"].values, strict=True))
     con.print("checks: " + ", ".join(f"{c}={s}" for c, s in checks))
     verdict = str(diagnostics["verdict"].values)

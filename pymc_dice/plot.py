@@ -1,13 +1,16 @@
-"""Matplotlib figures for DiceMMM: graphs, influence, graph swap, contributions, forecasts.
+"""Every figure of pymc-dice: graphs, influence, graph swap, contributions, forecasts, ROAS.
 
 Every function returns a :class:`matplotlib.figure.Figure` built without ``pyplot`` (no
 global figure registry, any backend). The functions take plain xarray / pandas inputs;
-:class:`DicePlotSuite` (``mmm.plot``) feeds them from a fitted :class:`~pymc_dice.mmm.DiceMMM`.
+:class:`DicePlotSuite` (``mmm.plot``) feeds them from a fitted :class:`~pymc_dice.mmm.DiceMMM`,
+and :mod:`pymc_dice.report` from the models of a report (the ``plot_roas``,
+``plot_channel_influence``, ``plot_contribution_panels`` and ``plot_model_forecasts`` figures
+compare several models).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,11 +23,15 @@ from pymc_dice.graph import candidate_mask
 
 __all__ = [
     "DicePlotSuite",
+    "plot_channel_influence",
+    "plot_contribution_panels",
     "plot_contributions",
     "plot_forecast",
     "plot_graph",
     "plot_graph_swap",
     "plot_influence",
+    "plot_model_forecasts",
+    "plot_roas",
 ]
 
 _ANNOTATE_MAX_NODES = 12
@@ -71,11 +78,32 @@ def _heatmap(
                         color="white" if values[i, j] < 0.6 * top else "black",
                     )
     if marked is not None:
-        for i, j in zip(*np.nonzero(marked), strict=True):
-            ax.add_patch(
-                Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2)
-            )
+        _outline(ax, marked)
     fig.colorbar(im, ax=ax, shrink=0.8)
+
+
+def _outline(ax, marked: np.ndarray) -> None:
+    """Red outlines on the cells ``marked`` (true or selected edges)."""
+    for i, j in zip(*np.nonzero(marked), strict=True):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
+
+
+def _band(
+    ax,
+    da: xr.DataArray,
+    label: str,
+    color: str,
+    *,
+    band: tuple[float, float] = (0.05, 0.95),
+    alpha: float = 0.25,
+    linewidth: float | None = None,
+) -> None:
+    """Mean over ``(chain, draw)`` of ``da (chain, draw, date)`` with its quantile band."""
+    samples = da.stack(sample=("chain", "draw")).transpose("date", "sample")
+    dates = pd.DatetimeIndex(samples["date"].values)
+    lo, hi = np.quantile(samples.values, band, axis=1)
+    ax.fill_between(dates, lo, hi, color=color, alpha=alpha, linewidth=0)
+    ax.plot(dates, samples.values.mean(1), color=color, linewidth=linewidth, label=label)
 
 
 def plot_graph(
@@ -253,19 +281,11 @@ def plot_forecast(
     """
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax = fig.subplots()
-
-    def draw(da: xr.DataArray, label: str, color: str) -> None:
-        samples = da.stack(sample=("chain", "draw")).transpose("date", "sample")
-        dates = pd.DatetimeIndex(samples["date"].values)
-        lo, hi = np.quantile(samples.values, band, axis=1)
-        ax.fill_between(dates, lo, hi, color=color, alpha=0.25, linewidth=0)
-        ax.plot(dates, samples.values.mean(1), color=color, label=label)
-
-    draw(predicted, "fitted (closed loop)", "C0")
+    _band(ax, predicted, "fitted (closed loop)", "C0", band=band)
     if observed is not None:
         ax.plot(observed.index, observed.values, color="black", linewidth=1, label="observed")
     if future is not None:
-        draw(future, "forecast", "C1")
+        _band(ax, future, "forecast", "C1", band=band)
     if future_observed is not None:
         ax.plot(
             future_observed.index,
@@ -280,6 +300,188 @@ def plot_forecast(
     ax.set_ylabel("target (original units)")
     ax.set_title("forecast vs observed")
     ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# figures comparing several models (the report's)
+# --------------------------------------------------------------------------------------------
+
+
+def plot_roas(table: pd.DataFrame) -> Figure:
+    """ROAS per channel: one bar per model (its ``"<model> sd"`` column as error bars) and the
+    ``"truth"`` column in black, from a table indexed by channel
+    (:func:`pymc_dice.report.roas_table` with ``channel`` as the index).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"dice": [1.0, 2.0], "dice sd": [0.1, 0.2], "truth": [1.1, 1.8]},
+    ...                      index=pd.Index(["tv", "radio"], name="channel"))
+    >>> plot_roas(table).axes[0].get_title()
+    'ROAS per channel vs truth'
+    """
+    cols = [c for c in table.columns if not c.endswith(" sd")]
+    fig = Figure(figsize=(12, 3.6), layout="constrained")
+    ax = fig.subplots()
+    width = 0.8 / max(len(cols), 1)
+    x = np.arange(len(table))
+    for k, c in enumerate(cols):
+        sd = table.get(f"{c} sd")
+        ax.bar(
+            x + (k - (len(cols) - 1) / 2) * width,
+            table[c].fillna(0.0),
+            width,
+            yerr=None if sd is None else sd.fillna(0.0),
+            capsize=2,
+            label=c,
+            color="black" if c == "truth" else f"C{k}",
+            alpha=0.85,
+        )
+    ax.set_xticks(x, list(table.index))
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_ylabel("ROAS (contribution / spend)")
+    ax.set_title("ROAS per channel" + (" vs truth" if "truth" in cols else ""))
+    ax.legend(fontsize=9)
+    return fig
+
+
+def plot_channel_influence(
+    comparison: xr.Dataset, true_graph: xr.DataArray | None = None, target: str = "y"
+) -> Figure | None:
+    """CIG and AR-CIG of channel -> target of every model of an attribution ``comparison``
+    (:func:`pymc_dice.attribution.compare`): one heatmap column per model, true direct edges
+    outlined in red; None when no model has a finite CIG or AR-CIG.
+
+    Colour is each model's influence relative to its own largest (the ranking is what nAUPRC
+    scores); the numbers are the raw influence, comparable across models.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"ar_cig": (("model", "channel"), [[0.5, 0.1]])},
+    ...                 coords={"model": ["dice"], "channel": ["tv", "radio"]})
+    >>> len(plot_channel_influence(ds).axes)  # one heatmap and its colour bar
+    2
+    >>> plot_channel_influence(ds.drop_vars("ar_cig")) is None
+    True
+    """
+    ds = comparison
+    kinds = [k for k in ("cig", "ar_cig") if k in ds and np.isfinite(ds[k].values).any()]
+    if not kinds:
+        return None
+    models = [str(m) for m in ds["model"].values]
+    channels = [str(c) for c in ds["channel"].values]
+    fig = Figure(figsize=(5.5 * len(kinds), 1.2 + 0.45 * len(channels)), layout="constrained")
+    axes = fig.subplots(1, len(kinds), squeeze=False)[0]
+    marked = None
+    if true_graph is not None:
+        g = true_graph
+        true = np.array(
+            [
+                float(g.sel(source=c, target=target)) if c in g["source"].values else 0.0
+                for c in channels
+            ]
+        )
+        marked = np.repeat((true > 0)[:, None], len(models), axis=1)
+    for ax, kind in zip(axes, kinds, strict=True):
+        values = ds[kind].transpose("channel", "model").values.astype(float)
+        top = np.nanmax(np.where(np.isfinite(values), np.abs(values), np.nan), axis=0)
+        top = np.where(np.isfinite(top) & (top > 0), top, 1.0)
+        rel = np.abs(values) / top
+        im = ax.imshow(rel, cmap="magma", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks(range(len(models)), models)
+        ax.set_yticks(range(len(channels)), channels)
+        for i, j in zip(*np.nonzero(np.isfinite(values)), strict=True):
+            color = "white" if rel[i, j] < 0.6 else "black"
+            ax.text(j, i, f"{values[i, j]:.2g}", ha="center", va="center", fontsize=9, color=color)
+        if marked is not None:
+            _outline(ax, marked)
+        label = {"cig": "CIG (one step)", "ar_cig": "AR-CIG (closed loop)"}[kind]
+        ax.set_title(f"{label}: channel -> {target}")
+        fig.colorbar(im, ax=ax, shrink=0.9, label="share of the model's largest")
+    return fig
+
+
+def plot_contribution_panels(
+    contributions: Mapping[str, pd.DataFrame], target: str = "y"
+) -> Figure:
+    """Channel contributions over time, one panel per model (``label -> (date x channel)``
+    frame, summed over series); a ``"truth"`` entry is drawn as the noise-free truth.
+
+    Examples
+    --------
+    >>> dates = pd.date_range("2024-01-01", periods=3, freq="W-MON")
+    >>> df = pd.DataFrame({"tv": [1.0, 2.0, 3.0]}, index=dates)
+    >>> len(plot_contribution_panels({"dice": df, "truth": df}).axes)
+    2
+    """
+    labels = list(contributions)
+    fig = Figure(figsize=(12, 2.6 * len(labels) + 0.4), layout="constrained")
+    axes = fig.subplots(len(labels), 1, squeeze=False, sharex=True)[:, 0]
+    colors: dict[str, str] = {}
+    for ax, label in zip(axes, labels, strict=True):
+        df = contributions[label]
+        for c in df.columns:
+            colors.setdefault(c, f"C{len(colors)}")
+            ax.plot(df.index, df[c], label=c, color=colors[c], linewidth=1.2)
+        ax.axhline(0, color="black", linewidth=0.5)
+        name = label if label != "truth" else "truth (noise-free counterfactual)"
+        total = float(np.nansum(df.to_numpy()))
+        ax.set_title(f"{name}: total {total:,.4g} (own y scale)", loc="left", fontsize=10)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+        ax.set_ylabel(f"{target} units")
+    fig.suptitle("channel contributions over time (sum over series)")
+    return fig
+
+
+def plot_model_forecasts(
+    models: Sequence[str],
+    *,
+    observed: pd.Series | None = None,
+    fitted: Mapping[str, xr.DataArray] | None = None,
+    forecast: Mapping[str, pd.Series] | None = None,
+    held_out_start: Any = None,
+    target: str = "y",
+) -> Figure:
+    """Observed target against each model's fitted values (``(chain, draw, date)``, 5-95% band)
+    and its forecast of the held-out dates, summed over series.
+
+    Examples
+    --------
+    >>> dates = pd.date_range("2024-01-01", periods=4, freq="W-MON")
+    >>> fit = xr.DataArray(np.ones((1, 2, 3)), dims=("chain", "draw", "date"),
+    ...                    coords={"date": dates[:3]})
+    >>> fig = plot_model_forecasts(["dice"], observed=pd.Series(1.0, index=dates),
+    ...                            fitted={"dice": fit}, forecast={"dice": pd.Series([1.0], dates[3:])},
+    ...                            held_out_start=dates[3])
+    >>> len(fig.axes[0].get_lines())  # observed, fitted mean, forecast, held-out line
+    4
+    """
+    fitted, forecast = fitted or {}, forecast or {}
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    ax = fig.subplots()
+    if observed is not None:
+        ax.plot(observed.index, observed.values, color="black", linewidth=1.3, label="observed")
+    for k, label in enumerate(models):
+        color = f"C{k}"
+        if label in fitted:
+            _band(ax, fitted[label], f"{label} (fitted)", color, alpha=0.2, linewidth=1)
+        if label in forecast:
+            f = forecast[label]
+            ax.plot(
+                f.index,
+                f.values,
+                color=color,
+                linewidth=2,
+                linestyle="--",
+                marker="o",
+                markersize=3,
+                label=f"{label} (held-out forecast)",
+            )
+    if held_out_start is not None:
+        ax.axvline(held_out_start, color="grey", linestyle=":", label="held-out dates")
+    ax.set_ylabel(f"{target} (sum over series)")
+    ax.set_title("forecast vs observed (bands: 5-95% over chains and draws)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
     return fig
 
 

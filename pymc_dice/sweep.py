@@ -1,4 +1,4 @@
-"""Grid runner for seed x suite x arm x size sweeps, in-process or on Ray (DESIGN.md section 11).
+"""Grid runner for seed x suite x arm x size sweeps, in-process or on Ray (docs/benchmarks.md).
 
 A sweep is a list of :class:`Job` objects and one job function ``fn(job) -> dict``. Every job
 carries its own seeds, derived from one root seed and the job's key alone, so adding or

@@ -16,13 +16,13 @@ from pymc_dice.attribution import (
     AttributionAdapter,
     DiceAdapter,
     PymcMarketingAdapter,
-    _demo,
     as_adapter,
     attribution_tests,
     compare,
     to_table,
 )
 from pymc_dice.simulate import sparse_target
+from tests.toy_models import demo
 
 CHANNELS = ["tv", "search_ads", "display", "placebo"]
 N_HOLD = 10
@@ -185,7 +185,7 @@ def test_degenerate_truth_gives_nan_with_a_note():
 
 
 def test_windows_too_short_and_no_truth():
-    model, data = _demo(n_dates=10, n_fit=8)  # 2 held-out dates
+    model, data = demo(n_dates=10, n_fit=8)  # 2 held-out dates
     ds = attribution_tests(model, data, horizon=2)
     assert np.isnan(ds["ar_cig"]).all() and np.isfinite(ds["mse_target"].item())
     assert "horizon + 1" in ds.attrs["notes"] and "no truth" in ds.attrs["notes"]
@@ -195,7 +195,7 @@ def test_windows_too_short_and_no_truth():
 
 
 def test_input_errors():
-    model, data = _demo()
+    model, data = demo()
     with pytest.raises(ValueError, match="not a channel"):
         attribution_tests(model, data, placebo="radio")
     with pytest.raises(ValueError, match="no value for some"):
@@ -207,8 +207,8 @@ def test_input_errors():
 
 
 def test_to_table_is_tidy():
-    model, data = _demo()
-    ds = compare({"a": model, "b": _demo(seed=1)[0]}, data, horizon=2)
+    model, data = demo()
+    ds = compare({"a": model, "b": demo(seed=1)[0]}, data, horizon=2)
     table = to_table(ds)
     assert list(table.columns) == ["model", "metric", "channel", "value"]
     assert not table.duplicated(["model", "metric", "channel"]).any()

@@ -1,6 +1,6 @@
 """Report folder: tables, sections with and without a truth, files, screenshots.
 
-Fast tests on the toy model ``y(t) = 2 tv(t - 1)`` of :mod:`pymc_dice.attribution`; the report
+Fast tests on the toy model ``y(t) = 2 tv(t - 1)`` of ``tests/toy_models.py``; the report
 of real fitted models (both model classes) is covered by the ``demo --quick`` tests of
 ``tests/test_cli.py``.
 """
@@ -10,15 +10,16 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from pymc_dice.attribution import _demo, compare
+from pymc_dice.attribution import compare
 from pymc_dice.report import (
     SECTIONS,
-    _md_table,
+    md_table,
     build_report,
     collect,
     screenshot,
     summary_table,
 )
+from tests.toy_models import demo
 
 
 def toy_truth(data: pd.DataFrame) -> xr.Dataset:
@@ -40,7 +41,7 @@ def toy_truth(data: pd.DataFrame) -> xr.Dataset:
 
 @pytest.fixture
 def toy():
-    model, data = _demo(n_dates=16, n_fit=8)
+    model, data = demo(n_dates=16, n_fit=8)
     return model, data
 
 
@@ -117,7 +118,7 @@ def test_summary_table_columns_follow_what_is_known():
 
 
 def test_markdown_table_escapes_pipes_and_marks_missing_values():
-    md = _md_table(pd.DataFrame({"a|b": ["x|y"], "v": [np.nan]}))
+    md = md_table(pd.DataFrame({"a|b": ["x|y"], "v": [np.nan]}))
     lines = md.splitlines()
     assert lines[0] == "| a\\|b | v |"
     assert lines[2] == "| x\\|y | – |"
