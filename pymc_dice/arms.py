@@ -117,6 +117,8 @@ class ArmSpec:
     >>> spec = arm_spec("dice-hard")
     >>> spec.decoder, spec.runs_stage1, spec.graph_draws, spec.deploys
     ('graph-safe', True, True, 'selected')
+    >>> spec.has_encoder, spec.stage2_label
+    (True, 'dice-hard stage 2')
     """
 
     name: str

@@ -30,6 +30,7 @@ class SwapValue:
     n: int
 
     def text(self, fmt: str = ".3f") -> str:
+        """The value as text, with its spread over chains when there are several."""
         if self.n > 1:
             return f"{self.mean:{fmt}} +- {self.sd:{fmt}} (sd over {self.n} chains)"
         return f"{self.mean:{fmt}}"
@@ -42,8 +43,11 @@ class SwapTable:
     --------
     >>> da = xr.DataArray([[0.9], [0.1]], dims=("graph_input", "metric"),
     ...                   coords={"graph_input": ["oracle", "random"], "metric": ["ar_cig_nauprc"]})
-    >>> SwapTable(da).get("oracle", "ar_cig_nauprc").mean, SwapTable(da).get("full", "x") is None
+    >>> table = SwapTable(da)
+    >>> table.get("oracle", "ar_cig_nauprc").mean, table.get("full", "x") is None
     (0.9, True)
+    >>> table.inputs, table.metrics
+    (['oracle', 'random'], ['ar_cig_nauprc'])
     """
 
     def __init__(self, swap: Any) -> None:
@@ -80,10 +84,12 @@ class SwapTable:
 
     @property
     def inputs(self) -> list[str]:
+        """The graph inputs of the table."""
         return [str(v) for v in self.da["graph_input"].values]
 
     @property
     def metrics(self) -> list[str]:
+        """The metrics of the table."""
         return [str(v) for v in self.da["metric"].values]
 
     def get(self, graph_input: str, metric: str) -> SwapValue | None:
@@ -99,7 +105,13 @@ class SwapTable:
 
 
 def swap_values(**vals: SwapValue | float | None) -> dict[str, float]:
-    """The numbers a check reports: means, plus ``*_sd`` over chains when there are several."""
+    """The numbers a check reports: means, plus ``*_sd`` over chains when there are several.
+
+    Examples
+    --------
+    >>> swap_values(oracle=SwapValue(0.9, 0.1, 2), gap=0.5, missing=None)
+    {'oracle': 0.9, 'oracle_sd': 0.1, 'gap': 0.5}
+    """
     out: dict[str, float] = {}
     for key, v in vals.items():
         if v is None:
@@ -116,7 +128,15 @@ def swap_values(**vals: SwapValue | float | None) -> dict[str, float]:
 def first_available(
     table: SwapTable, inputs: Sequence[str], metric: str
 ) -> tuple[str, SwapValue] | None:
-    """The first of ``inputs`` that has a value of ``metric``, with that value."""
+    """The first of ``inputs`` that has a value of ``metric``, with that value.
+
+    Examples
+    --------
+    >>> da = xr.DataArray([[0.4]], dims=("graph_input", "metric"),
+    ...                   coords={"graph_input": ["selected"], "metric": ["cig_nauprc"]})
+    >>> first_available(SwapTable(da), ["oracle", "selected"], "cig_nauprc")[0]
+    'selected'
+    """
     for name in inputs:
         v = table.get(name, metric)
         if v is not None:

@@ -98,6 +98,8 @@ class MediaSystem:
     --------
     >>> from pymc_dice.simulate import national
     >>> sim = national(n_periods=10, seed=0)
+    >>> sim.system.n_mediators
+    0
     >>> sim.system.edge_src.tolist(), sim.system.burn_in
     ([0, 1, 2], 52)
     """

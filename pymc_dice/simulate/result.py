@@ -27,7 +27,15 @@ __all__ = [
 
 
 class Engine(Protocol):
-    """What a simulation engine offers: its warm-up length and a (noise-free) run."""
+    """What a simulation engine offers: its warm-up length and a (noise-free) run.
+
+    Examples
+    --------
+    >>> from pymc_dice.simulate import national
+    >>> engine: Engine = national(n_periods=10, seed=0).system
+    >>> engine.run(np.zeros((1, 10 + engine.burn_in, 3)), target_only=True).shape  # with warm-up
+    (1, 62)
+    """
 
     burn_in: int
 
@@ -35,7 +43,15 @@ class Engine(Protocol):
         self, spend: np.ndarray, noise: np.ndarray | None = None, *, target_only: bool = False
     ) -> np.ndarray:
         """Observed node values ``[..., S, T_total, N]`` (or the target ``[..., S, T_total]``)
-        for channel spend ``[..., S, T_total, C]``; ``noise=None`` is the noise-free system."""
+        for channel spend ``[..., S, T_total, C]``; ``noise=None`` is the noise-free system.
+
+        Examples
+        --------
+        >>> from pymc_dice.simulate import national
+        >>> engine = national(n_periods=10, seed=0).system
+        >>> engine.run(np.zeros((1, 10 + engine.burn_in, 3))).shape  # 3 channels and the target
+        (1, 62, 4)
+        """
         ...  # pragma: no cover
 
 
