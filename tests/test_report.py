@@ -13,9 +13,9 @@ import xarray as xr
 from pymc_dice.attribution import compare
 from pymc_dice.report import (
     SECTIONS,
-    md_table,
     build_report,
     collect,
+    md_table,
     screenshot,
     summary_table,
 )
