@@ -19,13 +19,13 @@ import pandas as pd
 import torch
 from _memory import reset_peak, status_kb
 
+from pymc_dice.data import time_features
 from pymc_dice.nn.decoders import GraphSafeDecoder
 from pymc_dice.nn.laplace import contribution_draws, laplace_posterior
 from pymc_dice.nn.structural import (
     StructuralDecoder,
     channel_contributions,
     fit_structural,
-    time_features,
 )
 
 

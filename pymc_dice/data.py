@@ -32,6 +32,7 @@ __all__ = [
     "forecast_origins",
     "infer_roles",
     "parse_dates",
+    "time_features",
     "validate_frame",
 ]
 
@@ -310,6 +311,50 @@ class Panel:
     node_scaler: Scaler
     control_scaler: Scaler
     train_end: int = field(default=0)
+    #: ``(yearly_order, trend)`` of the time features the structural decoder reads beside the
+    #: controls (:meth:`decoder_controls`), None for none; ``season_origin`` is the trend's 0
+    season: tuple[int, bool] | None = None
+    season_origin: pd.Timestamp | None = None
+
+    def with_season(self, yearly_order: int, trend: bool) -> Panel:
+        """The same panel with time features (trend, yearly Fourier terms) for the decoder.
+
+        Examples
+        --------
+        >>> from pymc_dice.simulate import national
+        >>> sim = national(n_periods=52, seed=0)
+        >>> p = Panel.from_frame(sim.df, Roles(**sim.roles)).with_season(2, True)
+        >>> p.controls.shape, p.decoder_controls.shape  # price, event + trend + 4 Fourier terms
+        ((1, 52, 2), (1, 52, 7))
+        """
+        if yearly_order == 0 and not trend:
+            return replace(self, season=None, season_origin=None)
+        return replace(self, season=(int(yearly_order), bool(trend)), season_origin=self.dates[0])
+
+    def time_features_for(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        """Time features ``[T, F]`` of any ``dates`` (trend counted from the fitted origin).
+
+        Examples
+        --------
+        >>> from pymc_dice.simulate import national
+        >>> p = Panel.from_frame(national(n_periods=20, seed=0).df, Roles(**national(
+        ...     n_periods=20, seed=0).roles)).with_season(1, True)
+        >>> p.time_features_for(p.dates[-2:]).shape
+        (2, 3)
+        """
+        if self.season is None:
+            return np.zeros((len(dates), 0))
+        order, trend = self.season
+        return time_features(dates, order, trend, origin=self.season_origin)
+
+    @property
+    def decoder_controls(self) -> np.ndarray:
+        """Controls plus time features ``[S, T, C + F]``: what a decoder reads."""
+        feats = self.time_features_for(self.dates)
+        if not feats.shape[1]:
+            return self.controls
+        tiled = np.broadcast_to(feats, (self.controls.shape[0], *feats.shape))
+        return np.concatenate([self.controls, tiled], -1)
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -429,6 +474,36 @@ class Panel:
         for k, c in enumerate(self.roles.control_columns):
             out[c] = ctrl[..., k].reshape(-1)
         return out
+
+
+def time_features(dates, yearly_order: int = 2, trend: bool = True, origin=None) -> np.ndarray:
+    """Trend and yearly Fourier columns ``[T, F]`` that the structural decoder reads beside the
+    controls.
+
+    The trend is the time since ``origin`` (default: the first date) in years; the season is
+    ``sin / cos(2 pi k doy / 365.25)`` for ``k = 1..yearly_order`` (day of the year, so the
+    columns of a later window continue those of the training window: pass the training
+    ``origin`` when building features for new dates).
+
+    Examples
+    --------
+    >>> dates = pd.date_range("2022-01-03", periods=104, freq="W-MON")
+    >>> f = time_features(dates, yearly_order=2)
+    >>> f.shape, float(f[0, 0]), round(float(f[-1, 0]), 2)  # trend in years
+    ((104, 5), 0.0, 1.97)
+    >>> time_features(dates, yearly_order=0, trend=False).shape
+    (104, 0)
+    """
+    dates = pd.DatetimeIndex(dates)
+    origin = dates[0] if origin is None else pd.Timestamp(origin)
+    cols = []
+    if trend:
+        cols.append(((dates - origin) / pd.Timedelta(days=1)).to_numpy(float) / 365.25)
+    doy = dates.day_of_year.to_numpy(float)
+    for k in range(1, yearly_order + 1):
+        phase = 2 * np.pi * k * doy / 365.25
+        cols += [np.sin(phase), np.cos(phase)]
+    return np.stack(cols, -1) if cols else np.zeros((len(dates), 0))
 
 
 def forecast_origins(start: int, stop: int, horizon: int) -> np.ndarray:

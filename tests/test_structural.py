@@ -12,6 +12,7 @@ import pytest
 import torch
 import xarray as xr
 
+from pymc_dice.data import time_features
 from pymc_dice.exceptions import ConfigError, DataValidationError, PymcDiceError
 from pymc_dice.idata import roas_from_totals
 from pymc_dice.nn.decoders import rollout
@@ -28,7 +29,6 @@ from pymc_dice.nn.structural import (
     channel_contributions,
     fit_structural,
     saturation_curves,
-    time_features,
 )
 
 CONFIGS = list(itertools.product(("geometric", "free"), ("logistic", "hill"), (0, 4)))

@@ -18,43 +18,12 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from pymc_dice.exceptions import ConfigError, DataValidationError, PymcDiceError
 from pymc_dice.nn.decoders import Decoder, rollout
-
-
-def time_features(dates, yearly_order: int = 2, trend: bool = True, origin=None) -> np.ndarray:
-    """Trend and yearly Fourier columns ``[T, F]`` to append to the controls.
-
-    The trend is the time since ``origin`` (default: the first date) in years; the season is
-    ``sin / cos(2 pi k doy / 365.25)`` for ``k = 1..yearly_order`` (day of the year, so the
-    columns of a later window continue those of the training window: pass the training
-    ``origin`` when building features for new dates).
-
-    Examples
-    --------
-    >>> dates = pd.date_range("2022-01-03", periods=104, freq="W-MON")
-    >>> f = time_features(dates, yearly_order=2)
-    >>> f.shape, float(f[0, 0]), round(float(f[-1, 0]), 2)  # trend in years
-    ((104, 5), 0.0, 1.97)
-    >>> time_features(dates, yearly_order=0, trend=False).shape
-    (104, 0)
-    """
-    dates = pd.DatetimeIndex(dates)
-    origin = dates[0] if origin is None else pd.Timestamp(origin)
-    cols = []
-    if trend:
-        cols.append(((dates - origin) / pd.Timedelta(days=1)).to_numpy(float) / 365.25)
-    doy = dates.day_of_year.to_numpy(float)
-    for k in range(1, yearly_order + 1):
-        phase = 2 * np.pi * k * doy / 365.25
-        cols += [np.sin(phase), np.cos(phase)]
-    return np.stack(cols, -1) if cols else np.zeros((len(dates), 0))
 
 
 def softplus_inv(y: float) -> float:
