@@ -23,6 +23,8 @@ import torch
 import xarray as xr
 
 from pymc_dice.config import ModelConfig
+from pymc_dice.data import Panel
+from pymc_dice.exceptions import ConfigError
 from pymc_dice.graph import Selection
 from pymc_dice.nn.decoders import (
     CausalMMMDecoder,
@@ -32,6 +34,7 @@ from pymc_dice.nn.decoders import (
     RestrictedDecoder,
 )
 from pymc_dice.nn.encoder import GlobalLogits, GraphEncoder
+from pymc_dice.nn.structural import StructuralDecoder
 from pymc_dice.nn.transforms import LogDeviation, Stage1Encoder
 
 __all__ = [
@@ -41,27 +44,44 @@ __all__ = [
     "TrainedArm",
     "arm_spec",
     "build_modules",
+    "decoder_name",
+    "is_structural",
+    "prepare_panel",
     "register_decoder",
     "resolve_device",
 ]
 
-#: ``factory(model_config, n_nodes, n_controls) -> Decoder`` by decoder name
-DecoderFactory = Callable[[ModelConfig, int, int], Decoder]
+#: ``factory(model_config, n_nodes, n_controls, n_channels, n_series) -> Decoder`` by name
+DecoderFactory = Callable[[ModelConfig, int, int, int, int], Decoder]
+
+
+def _structural(m: ModelConfig, n: int, c: int, n_channels: int, n_series: int) -> Decoder:
+    return StructuralDecoder(
+        n, c, n_channels, n_series, max_lag=m.adstock_max_lag, carryover=m.adstock,
+        saturation=m.saturation, own_lag=m.own_history, residual=m.residual,
+    )
+
 
 DECODERS: dict[str, DecoderFactory] = {
-    "graph-safe": lambda m, n, c: GraphSafeDecoder(n, c, m.hidden_size),
-    "dense": lambda m, n, c: DenseDecoder(n, c, 2 * m.hidden_size),
-    "causalmmm": lambda m, n, c: CausalMMMDecoder(n, c, m.hidden_size),
+    "structural": _structural,
+    "graph-safe": lambda m, n, c, k, s: GraphSafeDecoder(n, c, m.hidden_size),
+    "dense": lambda m, n, c, k, s: DenseDecoder(n, c, 2 * m.hidden_size),
+    "causalmmm": lambda m, n, c, k, s: CausalMMMDecoder(n, c, m.hidden_size),
 }
+
+#: decoders fitted by MAP + Laplace (structural parameters with posterior draws), not by the
+#: epoch loop
+STRUCTURAL_DECODERS = frozenset({"structural"})
 
 
 def register_decoder(name: str, factory: DecoderFactory, *, replace: bool = False) -> None:
-    """Make ``factory(model_config, n_nodes, n_controls)`` available as decoder ``name``.
+    """Make ``factory(model_config, n_nodes, n_controls, n_channels, n_series)`` available as
+    decoder ``name``.
 
     Examples
     --------
-    >>> register_decoder("tiny", lambda m, n, c: GraphSafeDecoder(n, c, hidden=2))
-    >>> type(DECODERS["tiny"](ModelConfig(), 3, 0)).__name__
+    >>> register_decoder("tiny", lambda m, n, c, k, s: GraphSafeDecoder(n, c, hidden=2))
+    >>> type(DECODERS["tiny"](ModelConfig(), 3, 0, 1, 1)).__name__
     'GraphSafeDecoder'
     >>> del DECODERS["tiny"]
     """
@@ -108,6 +128,8 @@ class ArmSpec:
         probabilities, or the fixed graph.
     needs_oracle : bool
         The fixed graph is the known true graph (``DiceMMM(graph=...)`` is required).
+    decoder_choices : tuple of str
+        Decoders ``ModelConfig.decoder`` may choose instead of ``decoder`` (empty: none).
     has_edge_probability : bool
         Results carry an ``edge_probability`` per chain (False for ``dense``, which reads no
         graph).
@@ -129,6 +151,7 @@ class ArmSpec:
     deploys: Literal["selected", "learned", "fixed"] = "fixed"
     needs_oracle: bool = False
     has_edge_probability: bool = True
+    decoder_choices: tuple[str, ...] = ("structural", "graph-safe")
 
     @property
     def runs_stage1(self) -> bool:
@@ -154,13 +177,21 @@ class ArmSpec:
 ARM_SPECS: dict[str, ArmSpec] = {
     spec.name: spec
     for spec in (
-        ArmSpec("dice-hard", training="two-stage", hard_edges=True, deploys="selected"),
-        ArmSpec("dice-soft", training="two-stage", deploys="selected"),
-        ArmSpec("causalmmm", decoder="causalmmm", training="joint", deploys="learned"),
+        ArmSpec(
+            "dice-hard", "structural", training="two-stage", hard_edges=True, deploys="selected"
+        ),
+        ArmSpec("dice-soft", "structural", training="two-stage", deploys="selected"),
+        ArmSpec(
+            "causalmmm", decoder="causalmmm", training="joint", deploys="learned",
+            decoder_choices=(),
+        ),
         ArmSpec("nograph", fixed_graph=_empty_graph),
         ArmSpec("fullgraph", fixed_graph=_candidate_graph),
         ArmSpec("oracle", fixed_graph=_oracle_graph, needs_oracle=True),
-        ArmSpec("dense", decoder="dense", fixed_graph=_empty_graph, has_edge_probability=False),
+        ArmSpec(
+            "dense", decoder="dense", fixed_graph=_empty_graph, has_edge_probability=False,
+            decoder_choices=(),
+        ),
     )
 }
 
@@ -178,6 +209,59 @@ def arm_spec(arm: str | ModelConfig) -> ArmSpec:
         return ARM_SPECS[name]
     except KeyError:
         raise ValueError(f"unknown arm {name!r}; valid arms: {list(ARM_SPECS)}") from None
+
+
+def decoder_name(mcfg: ModelConfig) -> str:
+    """The decoder an arm trains: ``model_config.decoder`` where the arm allows a choice,
+    else the arm's own.
+
+    Examples
+    --------
+    >>> decoder_name(ModelConfig()), decoder_name(ModelConfig(arm="oracle"))
+    ('structural', 'graph-safe')
+    >>> decoder_name(ModelConfig(arm="oracle", decoder="structural"))
+    'structural'
+    """
+    spec = arm_spec(mcfg)
+    if mcfg.decoder is None:
+        return spec.decoder
+    if mcfg.decoder not in spec.decoder_choices:
+        raise ConfigError(
+            f"arm {spec.name!r} has its own decoder {spec.decoder!r}; decoder={mcfg.decoder!r} "
+            f"applies to arms {[a for a, sp in ARM_SPECS.items() if sp.decoder_choices]}"
+        )
+    return mcfg.decoder
+
+
+def is_structural(mcfg: ModelConfig) -> bool:
+    """Whether the arm's decoder is fitted by MAP + Laplace (:data:`STRUCTURAL_DECODERS`).
+
+    Examples
+    --------
+    >>> is_structural(ModelConfig()), is_structural(ModelConfig(decoder="graph-safe"))
+    (True, False)
+    """
+    return decoder_name(mcfg) in STRUCTURAL_DECODERS
+
+
+def prepare_panel(panel: Panel, mcfg: ModelConfig) -> Panel:
+    """The panel an arm reads: with the time features (trend, yearly season) of a structural
+    decoder, unchanged otherwise.
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import national
+    >>> sim = national(n_periods=30, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles))
+    >>> prepare_panel(panel, ModelConfig()).decoder_controls.shape[-1]  # 2 controls + 5
+    7
+    >>> prepare_panel(panel, ModelConfig(decoder="graph-safe")) is panel
+    True
+    """
+    if not is_structural(mcfg):
+        return panel
+    return panel.with_season(mcfg.yearly_seasonality, mcfg.trend)
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -203,10 +287,17 @@ def _make_encoder(mcfg: ModelConfig, n_nodes: int, candidates: torch.Tensor) -> 
 
 
 def build_modules(
-    mcfg: ModelConfig, n_nodes: int, n_controls: int, candidates: torch.Tensor
+    mcfg: ModelConfig,
+    n_nodes: int,
+    n_controls: int,
+    candidates: torch.Tensor,
+    n_channels: int = 0,
+    n_series: int = 1,
 ) -> tuple[Decoder, torch.nn.Module | None, RestrictedDecoder | None]:
     """Fresh, untrained ``(decoder, encoder, restricted)`` modules of an arm (None where the
     arm has no such part); training and loading a saved model both build them here.
+    ``n_controls`` counts what the decoders read (controls, plus the time features of a
+    structural arm: see :func:`prepare_panel`).
 
     Examples
     --------
@@ -225,7 +316,7 @@ def build_modules(
             n_nodes, n_controls, mcfg.max_lag, mcfg.own_history, mcfg.own_history_max,
             mcfg.carryover,
         )
-    decoder = DECODERS[spec.decoder](mcfg, n_nodes, n_controls)
+    decoder = DECODERS[decoder_name(mcfg)](mcfg, n_nodes, n_controls, n_channels, n_series)
     return decoder, encoder, restricted
 
 
@@ -276,6 +367,9 @@ class TrainedArm:
     history: dict = field(default_factory=dict)
     fit_seconds: float = 0.0
     interrupted: bool = False
+    #: posterior draws ``{name: [draw, *shape]}`` (float64) of a structural decoder's
+    #: parameters (Laplace approximation at the MAP); None for decoders without them
+    param_draws: dict | None = None
 
     @property
     def spec(self) -> ArmSpec:
@@ -309,6 +403,8 @@ class TrainedArm:
             return np.asarray(self.learned_graph, dtype=float)
         if self.fixed_graph is not None:
             return np.asarray(self.fixed_graph, dtype=float)
+        if self.selection is not None:  # kept without an encoder (nothing to select)
+            return np.asarray(self.selection.graph.values, dtype=float)
         return None
 
     def deployed_support(self, threshold: float) -> np.ndarray | None:

@@ -99,6 +99,38 @@ class ModelConfig(StrictConfig):
     stability_resamples: int = Field(5, ge=2, le=200, description="bootstraps for 'stability'")
     stability_frequency: float = Field(0.6, gt=0, le=1)
     causalmmm_kl_weight: float = Field(0.1, ge=0, description="lambda of the causalmmm loss")
+    decoder: Literal["structural", "graph-safe"] | None = Field(
+        None,
+        description=(
+            "decoder of the two-stage and fixed-graph arms: 'structural' (a graph-gated MMM per "
+            "node, docs/structural.md; the default of dice-hard and dice-soft) or 'graph-safe' "
+            "(the per-node GRU of the paper's benchmarks; the default of nograph, fullgraph, "
+            "oracle); None: the arm's default"
+        ),
+    )
+    adstock: Literal["geometric", "free"] = Field(
+        "geometric", description="structural carryover per edge: geometric, or any kernel"
+    )
+    saturation: Literal["logistic", "hill"] = Field(
+        "logistic", description="structural saturation per edge"
+    )
+    adstock_max_lag: int = Field(
+        8, ge=1, le=52, description="structural lags: channels 0..L-1, other sources 1..L"
+    )
+    yearly_seasonality: int = Field(
+        2, ge=0, le=10, description="Fourier order of the structural decoder's yearly season"
+    )
+    trend: bool = Field(True, description="a linear trend in the structural decoder's baseline")
+    residual: int = Field(
+        0, ge=0, le=64, description="width of the structural decoder's own-past residual (0: off)"
+    )
+    keep_channel_paths: bool = Field(
+        True,
+        description=(
+            "give every channel that support selection cut off from the target its direct edge "
+            "back (its effect is then shrunk by the prior, not cut)"
+        ),
+    )
 
 
 class TrainerConfig(StrictConfig):
@@ -121,5 +153,8 @@ class TrainerConfig(StrictConfig):
     horizon: int = Field(7, ge=1, le=104, description="h of the closed-loop validation MSE@h")
     val_fraction: float = Field(0.2, gt=0, lt=0.8, description="final share of dates held out")
     n_seeds: int = Field(1, ge=1, le=64, description="seed ensemble size (the `chain` dim)")
+    max_iter: int = Field(
+        500, ge=1, le=100_000, description="L-BFGS iterations of the structural decoder's MAP fit"
+    )
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', ...")
     progressbar: bool = True

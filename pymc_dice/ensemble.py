@@ -6,7 +6,8 @@ place (see docs/concepts.md, "Contributions and ROAS", and docs/decisions.md):
 - :meth:`FittedEnsemble.rollout_target`: THE closed-loop rollout of the target for every
   chain (seed) and draw (graph sample), through :func:`pymc_dice.nn.decoders.rollout`; the
   scenario axis carries the counterfactuals (each channel's spend set to zero);
-- :meth:`FittedEnsemble.contributions`: fitted-window predictions and channel contributions;
+- :meth:`FittedEnsemble.contributions`: fitted-window predictions and channel contributions
+  (for a structural decoder, under every posterior draw of its parameters: the ``draw`` dim);
 - :meth:`FittedEnsemble.roas`: ROAS from the results tree, through
   :func:`pymc_dice.idata.roas_from_totals`;
 - :meth:`FittedEnsemble.forecast`: the target on new dates.
@@ -17,6 +18,7 @@ squared errors from the validation origins) serve the trainer and the diagnostic
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
+from torch.nn import functional as F
 
 from pymc_dice.arms import TrainedArm, arm_spec
 from pymc_dice.config import ModelConfig
@@ -34,8 +37,13 @@ from pymc_dice.idata import build_idata
 from pymc_dice.idata import roas as idata_roas
 from pymc_dice.nn.decoders import Decoder, rollout
 from pymc_dice.nn.encoder import gumbel_sigmoid
+from pymc_dice.nn.laplace import map_draws
+from pymc_dice.nn.structural import counterfactual_paths
 
 __all__ = ["ROW_CHUNK", "FittedEnsemble", "PanelTensors", "rollout_errors", "series_grid"]
+
+#: posterior draws evaluated together (vmap chunk) by structural decoders
+DRAW_CHUNK = 16
 
 #: batch rows (scenario x draw x series) per rollout chunk
 ROW_CHUNK = 4096
@@ -71,7 +79,7 @@ class PanelTensors:
         cand = candidate_mask(panel.nodes, panel.roles.channel_columns, panel.roles.target_column)
         return cls(
             x=torch.as_tensor(panel.values, dtype=torch.float32, device=device),
-            c=torch.as_tensor(panel.controls, dtype=torch.float32, device=device),
+            c=torch.as_tensor(panel.decoder_controls, dtype=torch.float32, device=device),
             train_end=panel.train_end,
             n_channels=panel.n_channels,
             candidates=torch.as_tensor(cand.values, device=device),
@@ -153,7 +161,8 @@ def sample_graphs(
 ) -> np.ndarray:
     """Graph inputs ``[chain, draw, S, N, N]`` (float32) for predictions: ``n_draws``
     Gumbel-sigmoid samples of each frozen encoder for arms with graph draws (unless stage 2
-    trained on the selected graph, ``support="effect"``), else the deployed graph.
+    trained on the selected graph, ``support="effect"``, or is structural: its draws are
+    parameter draws), else the deployed graph.
 
     Examples
     --------
@@ -174,7 +183,7 @@ def sample_graphs(
     sample = mcfg.support != "effect"
     for k, arm in enumerate(arms):
         spec = arm.spec
-        if sample and spec.graph_draws and arm.encoder is not None:
+        if sample and spec.graph_draws and arm.encoder is not None and arm.param_draws is None:
             if x_train is None:
                 x_train = torch.as_tensor(
                     panel.values[:, : panel.train_end], dtype=torch.float32, device=device
@@ -300,9 +309,11 @@ class FittedEnsemble:
         The first ``max_lag`` dates are a teacher-forced warm-up: the prediction there is the
         observed target and the contributions are 0. The contribution of channel ``j`` is the
         prediction with actual spend minus the prediction with ``j``'s spend zeroed on every
-        date, warm-up included.
+        date, warm-up included. Structural decoders: :meth:`structural_contributions`.
         """
         panel = self.panel
+        if self.structural:
+            return self.structural_contributions()
         warm = self.model_config.max_lag
         t_len = len(panel.dates)
         pred = self.rollout_target(
@@ -316,6 +327,78 @@ class FittedEnsemble:
         contrib[..., warm:, :] = np.moveaxis(pred[:, :, :1] - pred[:, :, 1:], 2, -1)
         return y_pred, contrib
 
+    # ---------------------------------------------------------------------------------------
+    # structural decoders: the draw dim is the posterior of their parameters
+    # ---------------------------------------------------------------------------------------
+
+    @property
+    def structural(self) -> bool:
+        """Whether the arms carry posterior draws of a structural decoder's parameters."""
+        return all(a.param_draws is not None for a in self.arms)
+
+    def map_arms(self, make_fn) -> np.ndarray:
+        """``make_fn(graph)(decoder)`` under every posterior draw of every arm (``graph``: the
+        arm's deployed graph, float64), stacked ``[chain, draw, ...]``; vectorised over
+        draws, :data:`DRAW_CHUNK` at a time."""
+        out = []
+        for k, arm in enumerate(self.arms):
+            g = torch.as_tensor(self.graph_samples[k, 0, 0], dtype=torch.float64, device=self.device)
+            with torch.no_grad():
+                res = map_draws(arm.decoder, arm.param_draws, make_fn(g), chunk_size=DRAW_CHUNK)
+            out.append(res.cpu().numpy())
+        return np.stack(out)
+
+    def float64(self, *arrays: np.ndarray) -> list[torch.Tensor]:
+        """Arrays as float64 tensors on the ensemble's device."""
+        return [torch.as_tensor(a, dtype=torch.float64, device=self.device) for a in arrays]
+
+    def structural_contributions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fitted-window target ``[chain, draw, S, T]`` and channel contributions
+        ``[chain, draw, S, T, C]`` (scaled) under every posterior draw: closed-loop paths from
+        zero history over every fitted date, actual minus each channel zeroed (no warm-up:
+        carryover from before the first date is unknown, as in pymc-marketing's MMM)."""
+        x, c = self.float64(self.panel.values, self.panel.decoder_controls)
+        p = self.map_arms(lambda g: lambda d: counterfactual_paths(d, x, c, g)[..., -1])
+        return p[:, :, 0], np.moveaxis(p[:, :, :1] - p[:, :, 1:], 2, -1)
+
+    def target_sigma(self) -> np.ndarray:
+        """Noise scale of the target ``[chain, draw]`` (scaled units) of each draw."""
+        return self.map_arms(lambda g: lambda d: d.sigma()[-1])
+
+    def log_likelihood(self) -> np.ndarray:
+        """Pointwise Gaussian log-likelihood of the observed target ``[chain, draw, S, T]``
+        (scaled units), one step ahead (the first date from zero history): what ``az.loo``
+        reads."""
+        x, c = self.float64(self.panel.values, self.panel.decoder_controls)
+        xp, cp = F.pad(x, (0, 0, 1, 0)), F.pad(c, (0, 0, 1, 0))
+
+        def make(g):
+            def loglik(d):
+                sigma = d.sigma()[-1]
+                z = (x[..., -1] - d(xp, cp, g)[..., -1]) / sigma
+                return -0.5 * z.square() - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
+
+            return loglik
+
+        return self.map_arms(make)
+
+    def structural_forecast(self, x: np.ndarray, c: np.ndarray, horizon: int) -> np.ndarray:
+        """Target ``[chain, draw, S, horizon]`` (scaled) after the fitted dates, per draw:
+        teacher forcing over the fitted dates, then the closed loop."""
+        xt, ct = self.float64(x, c)
+        t_fit = len(self.panel.dates)
+        origin = torch.as_tensor([t_fit - 1], device=xt.device)
+        n_ch = self.panel.n_channels
+
+        def make(g):
+            def ahead(d):
+                _, states = d(xt[:, :t_fit], ct[:, :t_fit], g, return_states=True)
+                return rollout(d, xt, ct, g, origin, horizon, n_ch, states=states)[:, 0, :, -1]
+
+            return ahead
+
+        return self.map_arms(make)
+
     def to_idata(self, attrs: dict) -> xr.DataTree:
         """The results tree (:func:`pymc_dice.idata.build_idata`): contributions and fitted
         predictions (:meth:`contributions`), edge probabilities, data and scales."""
@@ -326,7 +409,11 @@ class FittedEnsemble:
         ctrl = panel.control_scaler.inverse(panel.controls)
         n_ch = panel.n_channels
         edge_prob = self.edge_probability()
-        return build_idata(
+        if self.structural:  # posterior predictive: each draw's mean plus its noise
+            gen = np.random.default_rng(list(self.seeds))
+            sigma = self.target_sigma()[..., None, None]
+            y_pred = y_pred + sigma * gen.standard_normal(y_pred.shape)
+        tree = build_idata(
             dates=panel.dates,
             dims=self.dim_coords,
             channels=roles.channel_columns,
@@ -344,6 +431,25 @@ class FittedEnsemble:
             date_column=roles.date_column,
             attrs=attrs,
         )
+        if self.structural:
+            tree["log_likelihood"] = xr.DataTree(self.log_likelihood_dataset())
+        return tree
+
+    def log_likelihood_dataset(self) -> xr.Dataset:
+        """The ``log_likelihood`` group: ``y`` ``(chain, draw, date, *dims)``."""
+        ll = self.to_grid(np.moveaxis(self.log_likelihood(), 2, 3), 3)
+        dim_coords = self.dim_coords
+        da = xr.DataArray(
+            ll,
+            dims=("chain", "draw", "date", *dim_coords),
+            coords={
+                "chain": np.arange(ll.shape[0]),
+                "draw": np.arange(ll.shape[1]),
+                "date": self.panel.dates.as_unit("ns"),
+                **dim_coords,
+            },
+        )
+        return xr.Dataset({"y": da})
 
     @staticmethod
     def roas_per_chain(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
@@ -367,9 +473,16 @@ class FittedEnsemble:
 
     def forecast(self, x: np.ndarray, c: np.ndarray, dates: pd.DatetimeIndex) -> xr.DataArray:
         """Target on new ``dates`` ``(chain, draw, date, *dims)`` in original units, rolled
-        out from the end of the fitted data; ``x``, ``c`` span fitted + new dates (scaled)."""
+        out from the end of the fitted data; ``x``, ``c`` span fitted + new dates (scaled
+        controls; the panel's time features are appended here)."""
         t_len = len(self.panel.dates)
-        pred = self.rollout_target(x, c, t_len - 1, len(dates), zero_channels=False)[:, :, 0]
+        feats = self.panel.time_features_for(self.panel.dates.append(dates))
+        if feats.shape[1]:
+            c = np.concatenate([c, np.broadcast_to(feats, (c.shape[0], *feats.shape))], -1)
+        if self.structural:
+            pred = self.structural_forecast(x, c, len(dates))
+        else:
+            pred = self.rollout_target(x, c, t_len - 1, len(dates), zero_channels=False)[:, :, 0]
         y = pred * float(self.panel.node_scaler.scales[-1])  # [chain, draw, S, H]
         y = self.to_grid(np.moveaxis(y, 2, 3), 3)
         dim_coords = self.dim_coords

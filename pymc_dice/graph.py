@@ -289,3 +289,41 @@ def select_effect(strength: xr.DataArray, candidates: xr.DataArray, threshold: f
         {"effect_strength": strength, "relative_strength": rel_da, "n_edges": int(graph.sum())}
     )
     return Selection(graph_dataarray(graph, list(strength["source"].values)), "effect", ev)
+
+
+def keep_channel_paths(selection: Selection, channels: Sequence[str], target: str) -> Selection:
+    """Give back every channel a path to the target that support selection cut.
+
+    Where the data cannot tell (one series, a hundred dates), cutting a channel the user listed
+    would silently set its ROAS to zero. A channel left without any directed path to the target
+    gets its direct edge back; the structural decoder's shrinkage prior on the edge effect then
+    keeps a channel without effect near zero (shrunk, not cut). The restored edges are listed
+    in ``evidence["restored_edges"]`` (``"source->target"`` strings).
+
+    Examples
+    --------
+    >>> nodes = ["tv", "radio", "visits", "y"]
+    >>> cut = graph_dataarray(np.zeros((4, 4)), nodes)
+    >>> cut.loc["tv", "visits"] = cut.loc["visits", "y"] = 1.0
+    >>> sel = keep_channel_paths(Selection(cut, "effect", xr.Dataset()), ["tv", "radio"], "y")
+    >>> sel.evidence["restored_edges"].values.tolist(), float(sel.graph.loc["radio", "y"])
+    (['radio->y'], 1.0)
+    """
+    graph = selection.graph.transpose(*GRAPH_DIMS)
+    nodes = [str(v) for v in graph["source"].values]
+    adj = np.asarray(graph.values, dtype=float) != 0
+    reach = adj.copy()
+    for _ in range(len(nodes)):  # transitive closure by repeated squaring-free extension
+        reach = reach | (reach.astype(int) @ adj.astype(int) > 0)
+    t = nodes.index(target)
+    new = np.asarray(graph.values, dtype=float).copy()
+    restored = []
+    for ch in channels:
+        j = nodes.index(ch)
+        if not reach[j, t]:
+            new[j, t] = 1.0
+            restored.append(f"{ch}->{target}")
+    evidence = selection.evidence.assign(
+        restored_edges=xr.DataArray(np.asarray(restored, dtype=str), dims="restored")
+    )
+    return Selection(graph.copy(data=new), selection.method, evidence)

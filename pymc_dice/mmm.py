@@ -59,7 +59,7 @@ import pandas as pd
 import xarray as xr
 
 from pymc_dice import io as model_io
-from pymc_dice.arms import TrainedArm, arm_spec
+from pymc_dice.arms import TrainedArm, arm_spec, is_structural, prepare_panel
 from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles, infer_roles
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
@@ -73,6 +73,8 @@ __all__ = ["DEFAULT_DRAWS", "DiceMMM", "ModelFileError", "NotFittedError"]
 
 #: graph samples per chain for the DICE arms (the ``draw`` dim)
 DEFAULT_DRAWS = 4
+#: posterior draws per chain of a structural decoder (Laplace approximation)
+DEFAULT_STRUCTURAL_DRAWS = 50
 
 
 def _validated(value: Any, cls: type, name: str):
@@ -473,8 +475,9 @@ class DiceMMM:
             Seeds of the ensemble and of the graph draws are derived from it; ``None`` draws
             fresh entropy (the seeds used are kept in ``seeds_``).
         draws : int, optional
-            Graph samples per chain for the DICE arms (default :data:`DEFAULT_DRAWS`);
-            other arms always have one draw.
+            Posterior draws per chain of a structural decoder's parameters (default
+            :data:`DEFAULT_STRUCTURAL_DRAWS`), or graph samples per chain of the GRU DICE arms
+            (default :data:`DEFAULT_DRAWS`); other arms always have one draw.
 
         Returns
         -------
@@ -519,10 +522,13 @@ class DiceMMM:
             val_fraction=tcfg.val_fraction,
             min_periods=_min_periods(mcfg.max_lag, tcfg.horizon, tcfg.val_fraction),
         )
-        n_draws = int(draws if draws is not None else DEFAULT_DRAWS)
+        panel = prepare_panel(panel, mcfg)
+        structural = is_structural(mcfg)
+        default = DEFAULT_STRUCTURAL_DRAWS if structural else DEFAULT_DRAWS
+        n_draws = int(draws if draws is not None else default)
         if n_draws < 1:
             raise ValueError(f"draws must be >= 1, got {n_draws}")
-        if not arm_spec(mcfg).graph_draws:
+        if not (arm_spec(mcfg).graph_draws or structural):
             n_draws = 1
         seeds = [
             int(s)
@@ -530,7 +536,9 @@ class DiceMMM:
         ]
         progress = tcfg.progressbar if progressbar is None else progressbar
         oracle = graph if arm_spec(mcfg).needs_oracle else None
-        arms = fit_ensemble(panel, mcfg, tcfg, seeds=seeds, oracle=oracle, progressbar=progress)
+        arms = fit_ensemble(
+            panel, mcfg, tcfg, seeds=seeds, oracle=oracle, progressbar=progress, n_draws=n_draws
+        )
         self.graph_prior_ = graph
         self.ensemble_ = FittedEnsemble(
             roles, panel, arms, seeds, sample_graphs(arms, panel, mcfg, n_draws), mcfg

@@ -25,7 +25,9 @@ from pymc_dice.arms import (
     TrainedArm,
     arm_spec,
     build_modules,
+    is_structural,
     oracle_values,
+    prepare_panel,
     resolve_device,
 )
 from pymc_dice.config import ModelConfig, TrainerConfig
@@ -34,6 +36,7 @@ from pymc_dice.ensemble import PanelTensors, rollout_errors
 from pymc_dice.graph import (
     Selection,
     graph_dataarray,
+    keep_channel_paths,
     select_effect,
     select_stability,
     select_threshold,
@@ -42,10 +45,13 @@ from pymc_dice.graph import (
 )
 from pymc_dice.nn.decoders import Decoder, RestrictedDecoder
 from pymc_dice.nn.encoder import gumbel_sigmoid, kl_bernoulli
+from pymc_dice.nn.laplace import laplace_posterior
+from pymc_dice.nn.structural import fit_structural
 from pymc_dice.nn.transforms import LogDeviation, Stage1Encoder
 
 __all__ = [
     "PanelTensors",
+    "fit_structural_arm",
     "TrainedArm",
     "build_modules",
     "edge_probabilities",
@@ -315,6 +321,69 @@ def _select_support(
     return select_stability(stacked, cand, mcfg.threshold, mcfg.stability_frequency)
 
 
+def _decoder(mcfg: ModelConfig, data: PanelTensors, nodes: Sequence[str]):
+    """A fresh stage-2 decoder of the arm, on the data's device."""
+    n_series = data.x.shape[0]
+    return build_modules(
+        mcfg, len(nodes), data.c.shape[-1], data.candidates, data.n_channels, n_series
+    )[0].to(data.x.device)
+
+
+def _no_loss(idx):  # pragma: no cover - structural decoders are not trained by the loop
+    raise RuntimeError("structural decoders are fitted by MAP, not by the epoch loop")
+
+
+def _no_validation() -> float:  # pragma: no cover
+    return float("nan")
+
+
+def fit_structural_arm(
+    result: TrainedArm,
+    decoder: torch.nn.Module,
+    data: PanelTensors,
+    tcfg: TrainerConfig,
+    *,
+    seed: int,
+    n_draws: int,
+) -> dict:
+    """MAP fit (L-BFGS) of a structural decoder on its deployed graph, then ``n_draws`` draws
+    of its parameters from the Laplace approximation (``result.param_draws``); the decoder is
+    left at the MAP, in float32 like every other decoder. Returns the fit's history.
+
+    Every fitted date is used: the weak priors regularise the fit (docs/structural.md), and
+    with a hundred weekly dates a held-out fifth is too much data to leave out.
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import national
+    >>> sim = national(n_periods=60, seed=0)
+    >>> panel = prepare_panel(Panel.from_frame(sim.df, Roles(**sim.roles)), ModelConfig())
+    >>> data = PanelTensors.from_panel(panel, 2, torch.device("cpu"))
+    >>> arm = TrainedArm("dice-hard", 0, None, data.candidates.numpy(),
+    ...                  fixed_graph=data.candidates.numpy().astype(float))
+    >>> dec = _decoder(ModelConfig(), data, panel.nodes)
+    >>> hist = fit_structural_arm(arm, dec, data, TrainerConfig(max_iter=30), seed=0, n_draws=5)
+    >>> arm.param_draws["beta_raw"].shape, hist["n_iter"] > 0
+    (torch.Size([5, 4, 4]), True)
+    """
+    graph = torch.as_tensor(result.graph_input(), dtype=torch.float64, device=data.x.device)
+    dec = decoder.double()
+    x, c = data.x.double(), data.c.double()
+    fit = fit_structural(dec, x, c, graph, max_iter=tcfg.max_iter, seed=seed)
+    post = laplace_posterior(dec, x, c, graph, n_draws=n_draws, seed=seed)
+    result.param_draws = {k: v.detach() for k, v in post.param_draws().items()}
+    dec.float()
+    return {
+        "loss": fit.loss,
+        "n_iter": fit.n_iter,
+        "seconds": fit.seconds,
+        "eig_floored": post.n_floored,
+        "n_params": int(post.mean.numel()),
+        "interrupted": False,
+    }
+
+
 @dataclass
 class _Stage2:
     """What the decoder's training needs: the modules trained together and the loss and
@@ -326,10 +395,23 @@ class _Stage2:
     joint: list[torch.nn.Module]  # modules trained with the decoder (the causalmmm encoder)
 
 
+def _nothing_to_select(mcfg: ModelConfig, data: PanelTensors) -> bool:
+    """A structural arm that keeps every channel's path, on a panel without mediators: every
+    candidate edge is a channel -> target edge that would be given back anyway."""
+    n_mediators = data.x.shape[-1] - data.n_channels - 1
+    return is_structural(mcfg) and mcfg.keep_channel_paths and n_mediators == 0
+
+
 def _two_stage(result, spec: ArmSpec, mcfg, tcfg, data, nodes, rng, seed, progressbar) -> _Stage2:
     """Stage 1, support selection, then the stage-2 closures with the encoder frozen."""
     device = data.x.device
     x_tr, c_tr = data.x_train, data.c_train
+    if _nothing_to_select(mcfg, data):
+        cand = graph_dataarray(data.candidates.cpu().numpy().astype(float), nodes)
+        result.selection = Selection(cand.rename("selected_graph"), "all-channels", xr.Dataset())
+        result.selection = keep_channel_paths(result.selection, nodes[: data.n_channels], nodes[-1])
+        decoder = _decoder(mcfg, data, nodes)
+        return _Stage2(decoder, _no_loss, _no_validation, [])
     encoder, restricted, hist1, data1 = _stage1(data, mcfg, tcfg, rng, progressbar)
     result.history["stage1"] = hist1
     prob = edge_probabilities(encoder, data)
@@ -338,12 +420,14 @@ def _two_stage(result, spec: ArmSpec, mcfg, tcfg, data, nodes, rng, seed, progre
     result.selection = _select_support(
         mcfg, tcfg, data, data1, nodes, result.edge_prob, restricted, seed, progressbar
     )
+    if is_structural(mcfg) and mcfg.keep_channel_paths:
+        result.selection = keep_channel_paths(result.selection, nodes[: data.n_channels], nodes[-1])
     for p in encoder.parameters():  # stage 2: frozen encoder
         p.requires_grad_(False)
     encoder.eval()
     logits_all = encoder(x_tr).detach()
     deploy = torch.as_tensor(result.selection.graph.values, dtype=torch.float32, device=device)
-    decoder = build_modules(mcfg, len(nodes), data.c.shape[-1], data.candidates)[0].to(device)
+    decoder = _decoder(mcfg, data, nodes)
 
     def batch_loss(idx):
         if mcfg.support == "effect":  # the encoder did not pick this graph: train on it
@@ -392,7 +476,7 @@ def _fixed(result, spec: ArmSpec, mcfg, data, tcfg, nodes, oracle) -> _Stage2:
     device = data.x.device
     x_tr, c_tr = data.x_train, data.c_train
     n = len(nodes)
-    decoder = build_modules(mcfg, n, data.c.shape[-1], data.candidates)[0].to(device)
+    decoder = _decoder(mcfg, data, nodes)
     fixed = spec.fixed_graph(result.candidates, oracle_values(oracle))
     if fixed.shape != (n, n):
         raise ValueError(f"oracle graph has shape {fixed.shape}, expected {(n, n)} over {nodes}")
@@ -417,6 +501,7 @@ def fit_arm(
     oracle: np.ndarray | xr.DataArray | None = None,
     data: PanelTensors | None = None,
     progressbar: bool | None = None,
+    n_draws: int = 50,
 ) -> TrainedArm:
     """Train one arm (both DICE stages where the arm has them) for one seed.
 
@@ -431,6 +516,8 @@ def fit_arm(
         The true ``[source, target]`` graph, required by the ``oracle`` arm.
     data : PanelTensors, optional
         Pre-built tensors (share them across seeds and arms).
+    n_draws : int, default 50
+        Posterior draws of a structural decoder's parameters (the ``draw`` dim).
 
     Examples
     --------
@@ -447,6 +534,7 @@ def fit_arm(
     spec = arm_spec(mcfg)
     progressbar = tcfg.progressbar if progressbar is None else progressbar
     device = resolve_device(tcfg.device)
+    panel = prepare_panel(panel, mcfg)
     data = data or PanelTensors.from_panel(panel, tcfg.horizon, device)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
@@ -461,13 +549,16 @@ def fit_arm(
     else:
         stage2 = _fixed(result, spec, mcfg, data, tcfg, nodes, oracle)
     decoder = stage2.decoder
-    trainable = [p for p in decoder.parameters()]
-    for m in stage2.joint:
-        trainable += list(m.parameters())
-    hist = _optimise(
-        trainable, stage2.batch_loss, stage2.validate, [decoder, *stage2.joint],
-        data.x_train.shape[0], tcfg.epochs_stage2, tcfg, rng, spec.stage2_label, progressbar,
-    )
+    if is_structural(mcfg):
+        hist = fit_structural_arm(result, decoder, data, tcfg, seed=seed, n_draws=n_draws)
+    else:
+        trainable = [p for p in decoder.parameters()]
+        for m in stage2.joint:
+            trainable += list(m.parameters())
+        hist = _optimise(
+            trainable, stage2.batch_loss, stage2.validate, [decoder, *stage2.joint],
+            data.x_train.shape[0], tcfg.epochs_stage2, tcfg, rng, spec.stage2_label, progressbar,
+        )
     result.history["stage2"] = hist
     result.decoder = decoder
     if spec.training == "joint":
@@ -485,6 +576,7 @@ def fit_ensemble(
     seeds: Sequence[int] = (0,),
     oracle=None,
     progressbar: bool | None = None,
+    n_draws: int = 50,
 ) -> list[TrainedArm]:
     """Train one arm for several seeds on tensors built once (the ``chain`` dim of results).
 
@@ -501,8 +593,12 @@ def fit_ensemble(
     [0, 1]
     """
     tcfg = trainer_config or TrainerConfig()
+    panel = prepare_panel(panel, model_config or ModelConfig())
     data = PanelTensors.from_panel(panel, tcfg.horizon, resolve_device(tcfg.device))
     return [
-        fit_arm(panel, model_config, tcfg, seed=s, oracle=oracle, data=data, progressbar=progressbar)
+        fit_arm(
+            panel, model_config, tcfg, seed=s, oracle=oracle, data=data,
+            progressbar=progressbar, n_draws=n_draws,
+        )
         for s in seeds
     ]

@@ -238,6 +238,9 @@ def map_draws(
 ) -> torch.Tensor:
     """``fn(decoder, *args)`` under every draw, stacked ``[n_draws, ...]`` (one ``vmap``).
 
+    ``post`` is a :class:`LaplacePosterior` or its ``param_draws()`` dict (as saved with a
+    fitted model); parameters without draws stay at the decoder's values.
+
     Examples
     --------
     >>> dec = StructuralDecoder(2, 0, n_channels=1).double()
@@ -248,6 +251,7 @@ def map_draws(
     """
     if post is None:
         raise NotFittedError("no posterior: call laplace_posterior(decoder, x, c, graph) first")
+    draws = post if isinstance(post, dict) else post.param_draws()
     call = Bound(dec, fn)
     full = {k: v.to(torch.float64) for k, v in dec.named_parameters()}
 
@@ -255,7 +259,7 @@ def map_draws(
         merged = {"dec." + k: params.get(k, v) for k, v in full.items()}
         return functional_call(call, merged, args)
 
-    return vmap(one, chunk_size=chunk_size)(post.param_draws())
+    return vmap(one, chunk_size=chunk_size)(draws)
 
 
 def predict_draws(dec, post, x, c, graph, series=None, chunk_size=None) -> torch.Tensor:

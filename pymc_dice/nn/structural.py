@@ -539,6 +539,33 @@ def fit_structural(
     )
 
 
+def counterfactual_paths(dec: StructuralDecoder, x, c, graph, *, series=None) -> torch.Tensor:
+    """Closed-loop paths ``[K + 1, B, T, N]`` of every node from zero history over all ``T``
+    dates: path 0 with the actual channels, path ``k + 1`` with channel ``k`` set to zero on
+    every date (mediators and own lags fed back by :func:`~pymc_dice.nn.decoders.rollout`).
+
+    Examples
+    --------
+    >>> dec = StructuralDecoder(3, 1, n_channels=2, max_lag=2)
+    >>> x, c = torch.rand(2, 6, 3), torch.rand(2, 6, 1)
+    >>> paths = counterfactual_paths(dec, x, c, torch.ones(3, 3), series=[0, 0])
+    >>> paths.shape, bool((paths[0, ..., -1] >= paths[1:, ..., -1]).all())
+    (torch.Size([3, 2, 6, 3]), True)
+    """
+    b, t_len, n = x.shape
+    k = dec.n_channels
+    idx = dec.series_index(b, series, x.device)
+    keep = torch.ones(k + 1, 1, 1, n, dtype=x.dtype, device=x.device)
+    keep[1:, 0, 0, :k] -= torch.eye(k, dtype=x.dtype, device=x.device)
+    xs = F.pad((x.unsqueeze(0) * keep).reshape((k + 1) * b, t_len, n), (0, 0, 1, 0))
+    cs = F.pad(c, (0, 0, 1, 0)).repeat(k + 1, 1, 1)
+    g = graph if graph.dim() == 2 else graph.repeat(k + 1, 1, 1)
+    states = dec.init_state((k + 1) * b, xs, series=idx.repeat(k + 1)).unsqueeze(1)
+    origin = torch.zeros(1, dtype=torch.long, device=x.device)
+    out = rollout(dec, xs, cs, g, origin, t_len, k, states=states)
+    return out.reshape(k + 1, b, t_len, n)
+
+
 def channel_contributions(dec: StructuralDecoder, x, c, graph, *, series=None) -> torch.Tensor:
     """Closed-loop contribution of each channel to each node, ``[B, T, K, N]``.
 
@@ -555,17 +582,7 @@ def channel_contributions(dec: StructuralDecoder, x, c, graph, *, series=None) -
     >>> out.shape, bool((out >= 0).all())
     (torch.Size([2, 6, 2, 3]), True)
     """
-    b, t_len, n = x.shape
-    k = dec.n_channels
-    idx = dec.series_index(b, series, x.device)
-    keep = torch.ones(k + 1, 1, 1, n, dtype=x.dtype, device=x.device)
-    keep[1:, 0, 0, :k] -= torch.eye(k, dtype=x.dtype, device=x.device)
-    xs = F.pad((x.unsqueeze(0) * keep).reshape((k + 1) * b, t_len, n), (0, 0, 1, 0))
-    cs = F.pad(c, (0, 0, 1, 0)).repeat(k + 1, 1, 1)
-    g = graph if graph.dim() == 2 else graph.repeat(k + 1, 1, 1)
-    states = dec.init_state((k + 1) * b, xs, series=idx.repeat(k + 1)).unsqueeze(1)
-    origin = torch.zeros(1, dtype=torch.long, device=x.device)
-    out = rollout(dec, xs, cs, g, origin, t_len, k, states=states).reshape(k + 1, b, t_len, n)
+    out = counterfactual_paths(dec, x, c, graph, series=series)
     contrib = (out[:1] - out[1:]).permute(1, 2, 0, 3)
     return contrib * dec.scored.to(x.dtype)
 
