@@ -11,6 +11,11 @@ change of the model's predictions is read:
   values (a pulse on a channel at ``t`` does not change its future spend), mediators and the
   target are fed back from the model's own predictions. With ``H = 1`` AR-CIG equals CIG.
 
+Decoders whose channels act in their own period (``uses_exog``, e.g. the structural decoder)
+also respond on the pulse date itself: for a channel source ``j`` both add the same-date term
+``|d xhat_i(t) / d x_j(t)|`` (``k = 0``), so a channel whose effect is entirely same-week is
+not scored as having no edge (docs/concepts.md, "Measuring where the attribution runs").
+
 ``xhat_i`` is the model's prediction of node ``i`` for every node, channels included (a
 channel's prediction is never fed back, and channels are never candidate targets, so those
 columns do not enter any graph score). The state at origin ``t`` summarises ``x[:, :t]`` and
@@ -46,7 +51,7 @@ from torch.func import jvp, vmap
 from pymc_dice.data import Panel, forecast_origins
 from pymc_dice.diagnostics.finite_difference import check_origins, cig_finite_difference
 from pymc_dice.ensemble import PanelTensors
-from pymc_dice.nn.decoders import Decoder, rollout_steps
+from pymc_dice.nn.decoders import Decoder, rollout_steps, teacher_forced
 
 __all__ = [
     "FittedArmLike",
@@ -109,7 +114,9 @@ def param_like(decoder: Decoder) -> tuple[torch.device, torch.dtype]:
     (device(type='cpu'), torch.float64)
     """
     p = next(decoder.parameters(), None)
-    return (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.get_default_dtype())
+    return (
+        (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.get_default_dtype())
+    )
 
 
 #: former private name, kept for callers that imported it
@@ -143,7 +150,11 @@ def _tensors(decoder: Decoder, x, c, graph):
         raise ValueError(f"c has shape {tuple(c.shape)} but x has {tuple(x.shape)}: need [S, T, C]")
     graph = graph_values(graph)
     graph = torch.as_tensor(graph, dtype=dtype, device=device)
-    if graph.shape[-2:] != (n, n) or graph.dim() not in (2, 3) or (graph.dim() == 3 and len(graph) != s):
+    if (
+        graph.shape[-2:] != (n, n)
+        or graph.dim() not in (2, 3)
+        or (graph.dim() == 3 and len(graph) != s)
+    ):
         raise ValueError(
             f"graph has shape {tuple(graph.shape)}; expected [N, N] or [S, N, N] with N={n}, S={s} "
             "in [source, target] layout"
@@ -174,9 +185,13 @@ def influence_origins(data: Panel | PanelTensors, horizon: int = 7) -> np.ndarra
 # --------------------------------------------------------------------------------------------
 
 
+def _state_numel(decoder: Decoder, x: torch.Tensor) -> int:
+    kw = {"series": [0]} if getattr(decoder, "per_series", False) else {}
+    return decoder.init_state(1, x[:1], **kw).numel()
+
+
 def _default_chunk(decoder: Decoder, x: torch.Tensor, n_origins: int) -> int:
-    state = decoder.init_state(1, x[:1])
-    per_series = n_origins * x.shape[-1] * (state.numel() + x.shape[-1])
+    per_series = n_origins * x.shape[-1] * (_state_numel(decoder, x) + x.shape[-1])
     return max(1, _TANGENT_BUDGET // max(per_series, 1))
 
 
@@ -200,13 +215,19 @@ def _influence(
     if not 0 <= n_channels <= n:
         raise ValueError(f"n_channels={n_channels} must lie in [0, {n}]")
     o_np = check_origins(origins, t_len, horizon)
+    same_date = bool(getattr(decoder, "uses_exog", False)) and n_channels > 0
+    if same_date and o_np.min() < 1:
+        raise ValueError(
+            "origins must be >= 1 for a decoder with same-date channel effects (the response "
+            "at the pulse date is predicted from the date before)"
+        )
     origins_t = torch.as_tensor(o_np, device=x.device)
     n_o = len(o_np)
     chunk = chunk_size or _default_chunk(decoder, x, n_o)
     window = origins_t[:, None] + torch.arange(horizon + 1, device=x.device)  # [O, H+1]
     eye = torch.eye(n, dtype=x.dtype, device=x.device)
     stop = int(o_np.max()) + 2  # states up to the last origin (+1: a non-empty loop)
-    state_numel = decoder.init_state(1, x[:1]).numel()
+    state_numel = _state_numel(decoder, x)
     pass_chunk = max(chunk, _STATE_BUDGET // max(stop * state_numel, 1))
     out = []
     with torch.no_grad():  # forward-mode AD (jvp) is unaffected; no backward graph is kept
@@ -215,8 +236,12 @@ def _influence(
             sl = slice(first, first + pass_chunk)
             b_pass = x[sl].shape[0]
             g_pass = graph[sl] if graph.dim() == 3 else graph.expand(b_pass, n, n)
-            _, states = decoder(x[sl, :stop], c[sl, :stop], g_pass, return_states=True)
+            rows_pass = torch.arange(first, first + b_pass, device=x.device)
+            _, states = teacher_forced(
+                decoder, x[sl, :stop], c[sl, :stop], g_pass, series=rows_pass, return_states=True
+            )
             at_origins = states[:, origins_t]  # [b_pass, O, ...]
+            before = states[:, origins_t - 1] if same_date else None  # states at t - 1
             del states
             for start in range(0, b_pass, chunk):  # the jvp in small, cache-friendly chunks
                 idx = slice(first + start, first + start + chunk)
@@ -241,8 +266,44 @@ def _influence(
                 tangents = eye[:, None, :].expand(n, rows, n)  # one-hot pulse on source j
                 d = vmap(tangent_out)(tangents)  # [source, rows, H, target]
                 per = d.abs().sum(2).reshape(n, b, n_o, n).mean(2)  # [source, b, target]
+                if same_date:  # k = 0: a channel acts on its own date
+                    prev = before[start : start + b].reshape(rows, *before.shape[2:])
+                    x_prev = xs[:, origins_t - 1].reshape(rows, n)
+                    k0 = same_date_response(
+                        decoder, prev, x_prev, cw[:, 0], g, xw[:, 0], n_channels
+                    )
+                    per[:n_channels] += k0.abs().reshape(n_channels, b, n_o, n).mean(2)
                 out.append(per.permute(1, 0, 2).to(torch.float64))
     return torch.cat(out, 0)
+
+
+def same_date_response(decoder: Decoder, state, x_prev, c_now, graph, x_now, n_channels: int):
+    """``d xhat(t) / d x_j(t)`` for channel sources ``j``: ``[n_channels, rows, N]``, the
+    same-date (k = 0) response of a decoder whose channels act in their own period.
+
+    ``state`` summarises the history before ``t - 1``, ``x_prev`` is ``x(t - 1)``, ``c_now``
+    and ``x_now`` the controls and values of date ``t``.
+
+    Examples
+    --------
+    >>> from pymc_dice.nn.structural import StructuralDecoder
+    >>> dec = StructuralDecoder(3, 0, n_channels=1, max_lag=2)
+    >>> x, g = torch.rand(1, 4, 3), torch.ones(3, 3)
+    >>> _, states = dec(x, torch.zeros(1, 4, 0), g, return_states=True)
+    >>> d0 = same_date_response(dec, states[:, 1], x[:, 1], torch.zeros(1, 0), g, x[:, 2], 1)
+    >>> d0.shape, bool(d0[0, 0, 2] > 0)  # tv moves y on its own date
+    (torch.Size([1, 1, 3]), True)
+    """
+    exog = x_now[:, :n_channels]
+
+    def pred(e):
+        return decoder.step(state, x_prev, c_now, graph, exog_next=e)[1]
+
+    eye = torch.eye(n_channels, dtype=exog.dtype, device=exog.device)
+    tangents = eye[:, None, :].expand(n_channels, exog.shape[0], n_channels)
+    out = vmap(lambda v: jvp(pred, (exog,), (v,))[1])(tangents)
+    # a channel's "prediction" is its given value: no response of one channel to another
+    return torch.cat([torch.zeros_like(out[..., :n_channels]), out[..., n_channels:]], -1)
 
 
 def _reduce(per_series: torch.Tensor | np.ndarray, reduce: bool) -> np.ndarray:
@@ -369,7 +430,9 @@ def node_names(trained: FittedArmLike, data: Panel | PanelTensors, n: int, nodes
     return names
 
 
-def as_panel_tensors(data: Panel | PanelTensors, horizon: int, device: torch.device) -> PanelTensors:
+def as_panel_tensors(
+    data: Panel | PanelTensors, horizon: int, device: torch.device
+) -> PanelTensors:
     """A Panel as :class:`~pymc_dice.ensemble.PanelTensors` on ``device`` (tensors unchanged).
 
     Examples
@@ -468,7 +531,11 @@ def influence(
                 ar_cig(*args, horizon, chunk_size=chunk_size), dims=dims, coords=coords
             ),
         },
-        attrs={"horizon": int(horizon), "n_origins": len(np.asarray(o).reshape(-1)), "arm": trained.arm},
+        attrs={
+            "horizon": int(horizon),
+            "n_origins": len(np.asarray(o).reshape(-1)),
+            "arm": trained.arm,
+        },
     )
 
 
@@ -537,7 +604,7 @@ def decoder_predictor(
     def teacher(x_batch, series):
         xb, cb, gb = inputs(x_batch, series)
         with torch.no_grad():
-            pred = decoder(xb, cb, gb)
+            pred = teacher_forced(decoder, xb, cb, gb, series=series)
         nan = torch.full_like(xb[:, :1], float("nan"))
         return torch.cat([nan, pred], 1).cpu().numpy()
 
@@ -549,11 +616,18 @@ def decoder_predictor(
         out = torch.full_like(xb, float("nan"))
         with torch.no_grad():
             stop = int(origin.max()) + 2  # origin + 1 <= T - 1 always holds here
-            _, states = decoder(xb[:, :stop], cb[:, :stop], gb, return_states=True)
+            _, states = teacher_forced(
+                decoder, xb[:, :stop], cb[:, :stop], gb, series=series, return_states=True
+            )
             steps = [origin + k + 1 for k in range(horizon)]
             preds = rollout_steps(
-                decoder, states[rows, origin], xb[rows, origin],
-                [xb[rows, idx] for idx in steps], [cb[rows, idx] for idx in steps], gb, n_channels,
+                decoder,
+                states[rows, origin],
+                xb[rows, origin],
+                [xb[rows, idx] for idx in steps],
+                [cb[rows, idx] for idx in steps],
+                gb,
+                n_channels,
             )
             for k, idx in enumerate(steps):
                 out[rows, idx] = preds[:, k]
@@ -598,21 +672,46 @@ def ar_cig_naive(
     x, c, graph = _tensors(decoder, x, c, graph)
     s_len, t_len, n = x.shape
     o_np = check_origins(origins, t_len, horizon)
+    same_date = bool(getattr(decoder, "uses_exog", False)) and n_channels > 0
     out = np.zeros((s_len, n, n))
     with torch.no_grad():
         for s in range(s_len):
             g = graph[s : s + 1] if graph.dim() == 3 else graph.unsqueeze(0)
-            _, states = decoder(x[s : s + 1], c[s : s + 1], g, return_states=True)
+            _, states = teacher_forced(
+                decoder, x[s : s + 1], c[s : s + 1], g, series=[s], return_states=True
+            )
             for t in o_np:
                 for j in range(n):
+                    if same_date and j < n_channels:  # k = 0: the channel's own date
+                        zero = []
+                        for sign in (1.0, -1.0):
+                            e = x[s : s + 1, t, :n_channels].clone()
+                            e[0, j] += sign * delta
+                            zero.append(
+                                decoder.step(
+                                    states[:, t - 1],
+                                    x[s : s + 1, t - 1],
+                                    c[s : s + 1, t],
+                                    g,
+                                    exog_next=e,
+                                )[1][0]
+                            )
+                        diff0 = (zero[0] - zero[1]).abs() / (2.0 * delta)
+                        diff0[:n_channels] = 0.0  # channels are given, not predicted
+                        out[s, j] += diff0.double().cpu().numpy()
                     reads = []
                     for sign in (1.0, -1.0):
                         x_in = x[s : s + 1, t].clone()
                         x_in[0, j] += sign * delta
                         steps = range(t + 1, t + horizon + 1)
                         preds = rollout_steps(
-                            decoder, states[:, t], x_in, [x[s : s + 1, k] for k in steps],
-                            [c[s : s + 1, k] for k in steps], g, n_channels,
+                            decoder,
+                            states[:, t],
+                            x_in,
+                            [x[s : s + 1, k] for k in steps],
+                            [c[s : s + 1, k] for k in steps],
+                            g,
+                            n_channels,
                         )
                         reads.append(preds[0])
                     diff = (reads[0] - reads[1]).abs().sum(0) / (2.0 * delta)

@@ -46,6 +46,8 @@ class Decoder(nn.Module):
     #: whether ``step`` takes ``exog_next`` (the channels of the predicted date, for
     #: same-period channel effects); rollouts pass it only to such decoders
     uses_exog = False
+    #: whether the decoder has per-series parameters (``forward(..., series=rows)``)
+    per_series = False
 
     def __init__(self, n_nodes: int, n_controls: int):
         super().__init__()
@@ -347,6 +349,24 @@ def rollout(
     observed = [x[:, origins + k + 1].reshape(b * o, n) for k in range(horizon)]
     pred = rollout_steps(decoder, state, x_in, observed, controls, g, n_channels)
     return pred.reshape(b, o, horizon, n)
+
+
+def teacher_forced(decoder: Decoder, x, c, graph, *, series=None, return_states: bool = False):
+    """``decoder(x, c, graph)`` for any block of series rows: decoders with per-series
+    parameters (``per_series``) are told which series each row is (``series``, default all
+    series in order).
+
+    Examples
+    --------
+    >>> dec = RestrictedDecoder(n_nodes=3, n_controls=1)
+    >>> x, c = torch.rand(2, 5, 3), torch.rand(2, 5, 1)
+    >>> torch.equal(teacher_forced(dec, x, c, torch.ones(3, 3), series=[1, 0]),
+    ...             dec(x, c, torch.ones(3, 3)))
+    True
+    """
+    if getattr(decoder, "per_series", False):
+        return decoder(x, c, graph, return_states=return_states, series=series)
+    return decoder(x, c, graph, return_states=return_states)
 
 
 def rollout_steps(

@@ -94,6 +94,7 @@ class StructuralDecoder(Decoder):
     """
 
     uses_exog = True
+    per_series = True
 
     def __init__(
         self,
