@@ -180,6 +180,26 @@ class _Layout:
             coords |= {"source": np.array(self.nodes), "target": np.array(self.nodes)}
         return xr.Dataset(posterior, coords=coords, attrs=_group_attrs(True))
 
+    def dataset(self, variables: dict, sample: bool) -> xr.Dataset:
+        """A group over (date, *dims), with (chain, draw) first when ``sample``."""
+        coords = {**self.sample_coords, **self.data_coords} if sample else self.data_coords
+        return xr.Dataset(variables, coords=coords, attrs=_group_attrs(sample))
+
+    def root_attrs(self, date_column, control_names, attrs) -> dict:
+        """Root attributes as pymc-marketing writes them, then the caller's ``attrs``."""
+        root = {
+            "model_type": "DiceMMM",
+            "link": "identity",
+            "dims": self.dim_names,
+            "date_column": date_column or "date",
+            "channel_columns": self.channels,
+            "target_column": self.nodes[-1] if self.nodes else "y",
+            "nodes": self.nodes,
+            "control_columns": [str(c) for c in control_names or []],
+        }
+        root.update(attrs or {})
+        return {str(k): _attr_value(str(k), v) for k, v in root.items()}
+
     def constant_data(self, x, y, ch_scale, t_scale: float, control_data, control_names):
         constant = {
             "channel_data": ((*self.data_dims, "channel"), x),
@@ -237,14 +257,10 @@ def build_idata(
         Predictions in scaled target units: ``posterior_predictive.y`` and ``posterior.mu``.
     edge_probability : array, shape (chain, N, N) or (chain, draw, N, N), or None
         Edge probabilities source -> target; a per-chain array is repeated over ``draw``.
-    channel_data : array, shape (T, *dims, C)
-        Channel spend in original units.
-    target_data : array, shape (T, *dims)
-        Target in original units.
-    channel_scale : array, shape (C,)
-        Max-abs channel scales.
-    target_scale : float
-        Target scale (original units = scaled units * ``target_scale``).
+    channel_data, target_data : array, shape (T, *dims, C) and (T, *dims)
+        Channel spend and target in original units.
+    channel_scale, target_scale : array, shape (C,), and float
+        Max-abs channel scales; the target scale (original units = scaled x ``target_scale``).
     control_data : array, shape (T, *dims, K), optional
         Controls in original units; ``control_names`` gives the ``control`` coords.
     control_names : list of str, optional
@@ -290,17 +306,9 @@ def build_idata(
     cc, yp, x, y, ch_scale = arrays
     groups: dict[str, xr.Dataset] = {
         "posterior": layout.posterior(cc, yp, t_scale, edge_probability),
-        "posterior_predictive": xr.Dataset(
-            {"y": (layout.sample_dims, yp)},
-            coords={**layout.sample_coords, **layout.data_coords},
-            attrs=_group_attrs(True),
-        ),
+        "posterior_predictive": layout.dataset({"y": (layout.sample_dims, yp)}, sample=True),
         "constant_data": layout.constant_data(x, y, ch_scale, t_scale, control_data, control_names),
-        "observed_data": xr.Dataset(
-            {"y": (layout.data_dims, y / t_scale)},
-            coords=layout.data_coords,
-            attrs=_group_attrs(False),
-        ),
+        "observed_data": layout.dataset({"y": (layout.data_dims, y / t_scale)}, sample=False),
     }
     if fit_data is not None:
         groups["fit_data"], date_column = _fit_dataset(fit_data, date_column, layout.dim_names)
@@ -309,18 +317,7 @@ def build_idata(
             raise TypeError(f"dice must be an xr.Dataset, got {type(dice).__name__}")
         groups["dice"] = dice
     tree = xr.DataTree.from_dict({f"/{k}": v for k, v in groups.items()})
-    root = {
-        "model_type": "DiceMMM",
-        "link": "identity",
-        "dims": layout.dim_names,
-        "date_column": date_column or "date",
-        "channel_columns": layout.channels,
-        "target_column": layout.nodes[-1] if layout.nodes else "y",
-        "nodes": layout.nodes,
-        "control_columns": [str(c) for c in control_names or []],
-    }
-    root.update(attrs or {})
-    tree.attrs = {str(k): _attr_value(str(k), v) for k, v in root.items()}
+    tree.attrs = layout.root_attrs(date_column, control_names, attrs)
     return tree
 
 
