@@ -189,8 +189,13 @@ def model_id(identity: Mapping[str, Any], version: str, model_type: str) -> str:
 
 
 def results_attrs(
-    model_id: str, version: str, model_config: Any, trainer_config: Any, roles: Roles,
-    seeds: Sequence[int], train_end: int,
+    model_id: str,
+    version: str,
+    model_config: Any,
+    trainer_config: Any,
+    roles: Roles,
+    seeds: Sequence[int],
+    train_end: int,
 ) -> dict:
     """Root attributes of a fitted model's results tree: its id and version, arm, configs,
     resolved roles, seeds, warm-up dates (``max_lag``) and the end of the training dates.
