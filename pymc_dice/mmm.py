@@ -277,7 +277,7 @@ class DiceMMM:
     def fit(
         self,
         X: pd.DataFrame,
-        y: pd.Series | np.ndarray | None = None,
+        y: pd.Series | xr.DataArray | np.ndarray | Sequence[float] | None = None,
         *,
         progressbar: bool | None = None,
         random_seed: int | None = None,
@@ -321,23 +321,23 @@ class DiceMMM:
         if y is not None:
             X = align_target(X, y, self.target_column or "y")
         roles = resolve_roles(X, self.get_params())
-        spec = arm_spec(mcfg)
-        graph = resolve_graph(self.graph, roles, needs_oracle=spec.needs_oracle)
+        arm = arm_spec(mcfg)
+        graph = resolve_graph(self.graph, roles, needs_oracle=arm.needs_oracle)
         periods = min_periods(mcfg.max_lag, tcfg.horizon, tcfg.val_fraction)
         panel = Panel.from_frame(X, roles, val_fraction=tcfg.val_fraction, min_periods=periods)
         n_draws = int(draws if draws is not None else DEFAULT_DRAWS)
         if n_draws < 1:
             raise ValueError(f"draws must be >= 1, got {n_draws}")
-        n_draws = n_draws if spec.graph_draws else 1
+        n_draws = n_draws if arm.graph_draws else 1
         rng = np.random.default_rng(random_seed)
         seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=tcfg.n_seeds)]
         progress = tcfg.progressbar if progressbar is None else progressbar
-        oracle = graph if spec.needs_oracle else None
+        oracle = graph if arm.needs_oracle else None
         arms = fit_ensemble(panel, mcfg, tcfg, seeds=seeds, oracle=oracle, progressbar=progress)
         samples = sample_graphs(arms, panel, mcfg, n_draws)
         ensemble = FittedEnsemble(roles, panel, arms, seeds, samples, mcfg)
-        model_id = self._id(roles, graph)
-        attrs = results_attrs(model_id, self.version, mcfg, tcfg, roles, seeds, panel.train_end)
+        fit_id = self._id(roles, graph)
+        attrs = results_attrs(fit_id, self.version, mcfg, tcfg, roles, seeds, panel.train_end)
         idata = ensemble.to_idata(attrs)
         # the only assignment of fitted state: nothing above changed the model
         self.graph_prior_, self.ensemble_, self.idata = graph, ensemble, idata
