@@ -43,7 +43,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["build_idata", "contributions_over_time", "roas", "validate_idata"]
+__all__ = [
+    "build_idata",
+    "channel_summary",
+    "contributions_over_time",
+    "roas",
+    "roas_from_totals",
+    "validate_idata",
+]
 
 SAMPLE_DIMS = ("chain", "draw")
 # Dims of constant_data that MMMIDataWrapper.custom_dims does not count as custom dims.
@@ -121,6 +128,97 @@ def _fit_dataset(
     return df.sort_values(keys).set_index(keys).to_xarray(), date_column
 
 
+class _Layout:
+    """Dims, coords and shapes of one results tree, and its checked groups."""
+
+    def __init__(self, dates, dim_coords: dict, channels: Sequence, nodes: Sequence):
+        self.dates, self.dim_coords = dates, dim_coords
+        self.dim_names = list(dim_coords)
+        self.channels = [str(c) for c in channels]
+        self.nodes = [str(n) for n in nodes]
+        self.dim_shape = tuple(len(v) for v in dim_coords.values())
+        self.data_dims = ("date", *self.dim_names)
+        self.sample_dims = (*SAMPLE_DIMS, *self.data_dims)
+        self.data_coords = {"date": dates, **dim_coords}
+        self.coords = {**self.data_coords, "channel": np.array(self.channels)}
+        self.sample_coords: dict = {}
+
+    def checked(self, channel_contribution, y_pred, channel_data, target_data, channel_scale):
+        """The arrays as float64, shapes checked (this sets the chain and draw sizes)."""
+        cc = np.asarray(channel_contribution, dtype=np.float64)
+        if cc.ndim < 2:
+            raise ValueError(
+                f"channel_contribution has {cc.ndim} dims; expected (chain, draw, ...)"
+            )
+        self.n_chain, self.n_draw = cc.shape[:2]
+        self.sample_coords = {"chain": np.arange(self.n_chain), "draw": np.arange(self.n_draw)}
+        n_t, n_c, dd = len(self.dates), len(self.channels), self.data_dims
+        sample = (self.n_chain, self.n_draw, n_t, *self.dim_shape)
+        return (
+            _as_float("channel_contribution", cc, (*sample, n_c), (*self.sample_dims, "channel")),
+            _as_float("y_pred", y_pred, sample, self.sample_dims),
+            _as_float("channel_data", channel_data, (n_t, *self.dim_shape, n_c), (*dd, "channel")),
+            _as_float("target_data", target_data, (n_t, *self.dim_shape), dd),
+            _as_float("channel_scale", channel_scale, (n_c,), ("channel",)),
+        )
+
+    def posterior(self, cc, yp, t_scale: float, edge_probability) -> xr.Dataset:
+        posterior = {
+            "channel_contribution": ((*self.sample_dims, "channel"), cc),
+            "channel_contribution_original_scale": ((*self.sample_dims, "channel"), cc * t_scale),
+            "mu": (self.sample_dims, yp.copy()),
+        }
+        coords = {**self.sample_coords, **self.coords}
+        if edge_probability is not None:
+            ep = np.asarray(edge_probability, dtype=np.float64)
+            n_n = len(self.nodes)
+            if ep.shape == (self.n_chain, n_n, n_n):
+                ep = np.repeat(ep[:, None], self.n_draw, axis=1)
+            shape = (self.n_chain, self.n_draw, n_n, n_n)
+            _as_float("edge_probability", ep, shape, ("chain", "[draw]", "source", "target"))
+            posterior["edge_probability"] = ((*SAMPLE_DIMS, "source", "target"), ep)
+            coords |= {"source": np.array(self.nodes), "target": np.array(self.nodes)}
+        return xr.Dataset(posterior, coords=coords, attrs=_group_attrs(True))
+
+    def dataset(self, variables: dict, sample: bool) -> xr.Dataset:
+        """A group over (date, *dims), with (chain, draw) first when ``sample``."""
+        coords = {**self.sample_coords, **self.data_coords} if sample else self.data_coords
+        return xr.Dataset(variables, coords=coords, attrs=_group_attrs(sample))
+
+    def root_attrs(self, date_column, control_names, attrs) -> dict:
+        """Root attributes as pymc-marketing writes them, then the caller's ``attrs``."""
+        root = {
+            "model_type": "DiceMMM",
+            "link": "identity",
+            "dims": self.dim_names,
+            "date_column": date_column or "date",
+            "channel_columns": self.channels,
+            "target_column": self.nodes[-1] if self.nodes else "y",
+            "nodes": self.nodes,
+            "control_columns": [str(c) for c in control_names or []],
+        }
+        root.update(attrs or {})
+        return {str(k): _attr_value(str(k), v) for k, v in root.items()}
+
+    def constant_data(self, x, y, ch_scale, t_scale: float, control_data, control_names):
+        constant = {
+            "channel_data": ((*self.data_dims, "channel"), x),
+            "target_data": (self.data_dims, y),
+            "channel_scale": (("channel",), ch_scale),
+            "target_scale": ((), np.float64(t_scale)),
+        }
+        coords = dict(self.coords)
+        if control_data is not None:
+            if control_names is None:
+                raise ValueError("control_data needs control_names")
+            names = [str(c) for c in control_names]
+            shape = (len(self.dates), *self.dim_shape, len(names))
+            ctrl = _as_float("control_data", control_data, shape, (*self.data_dims, "control"))
+            constant["control_data"] = ((*self.data_dims, "control"), ctrl)
+            coords["control"] = np.array(names)
+        return xr.Dataset(constant, coords=coords, attrs=_group_attrs(False))
+
+
 def build_idata(
     *,
     dates: pd.DatetimeIndex,
@@ -159,14 +257,10 @@ def build_idata(
         Predictions in scaled target units: ``posterior_predictive.y`` and ``posterior.mu``.
     edge_probability : array, shape (chain, N, N) or (chain, draw, N, N), or None
         Edge probabilities source -> target; a per-chain array is repeated over ``draw``.
-    channel_data : array, shape (T, *dims, C)
-        Channel spend in original units.
-    target_data : array, shape (T, *dims)
-        Target in original units.
-    channel_scale : array, shape (C,)
-        Max-abs channel scales.
-    target_scale : float
-        Target scale (original units = scaled units * ``target_scale``).
+    channel_data, target_data : array, shape (T, *dims, C) and (T, *dims)
+        Channel spend and target in original units.
+    channel_scale, target_scale : array, shape (C,), and float
+        Max-abs channel scales; the target scale (original units = scaled x ``target_scale``).
     control_data : array, shape (T, *dims, K), optional
         Controls in original units; ``control_names`` gives the ``control`` coords.
     control_names : list of str, optional
@@ -204,107 +298,26 @@ def build_idata(
     [0.4, 0.6]
     """
     dates = pd.DatetimeIndex(dates).as_unit("ns")  # netCDF's unit: round trips stay exact
-    dim_names = list(dims)
-    dim_coords = {d: _coord(v) for d, v in dims.items()}
-    channels = [str(c) for c in channels]
-    nodes = [str(n) for n in nodes]
-    n_t, n_c = len(dates), len(channels)
-    dim_shape = tuple(len(v) for v in dim_coords.values())
-
-    cc = np.asarray(channel_contribution, dtype=np.float64)
-    if cc.ndim < 2:
-        raise ValueError(f"channel_contribution has {cc.ndim} dims; expected (chain, draw, ...)")
-    n_chain, n_draw = cc.shape[:2]
-    sample_shape = (n_chain, n_draw)
-    data_dims = ("date", *dim_names)
-    cc = _as_float(
-        "channel_contribution",
-        cc,
-        (*sample_shape, n_t, *dim_shape, n_c),
-        (*SAMPLE_DIMS, *data_dims, "channel"),
-    )
-    yp = _as_float("y_pred", y_pred, (*sample_shape, n_t, *dim_shape), (*SAMPLE_DIMS, *data_dims))
-    x = _as_float("channel_data", channel_data, (n_t, *dim_shape, n_c), (*data_dims, "channel"))
-    y = _as_float("target_data", target_data, (n_t, *dim_shape), data_dims)
-    ch_scale = _as_float("channel_scale", channel_scale, (n_c,), ("channel",))
+    layout = _Layout(dates, {d: _coord(v) for d, v in dims.items()}, channels, nodes)
+    arrays = layout.checked(channel_contribution, y_pred, channel_data, target_data, channel_scale)
     t_scale = float(target_scale)
     if not np.isfinite(t_scale) or t_scale == 0:
         raise ValueError(f"target_scale must be finite and non-zero, got {target_scale}")
-
-    coords = {"date": dates, **dim_coords, "channel": np.array(channels)}
-    sample_coords = {"chain": np.arange(n_chain), "draw": np.arange(n_draw)}
-    sample_dims = (*SAMPLE_DIMS, *data_dims)
-
-    posterior = {
-        "channel_contribution": ((*sample_dims, "channel"), cc),
-        "channel_contribution_original_scale": ((*sample_dims, "channel"), cc * t_scale),
-        "mu": (sample_dims, yp.copy()),
-    }
-    post_coords = {**sample_coords, **coords}
-    if edge_probability is not None:
-        ep = np.asarray(edge_probability, dtype=np.float64)
-        n_n = len(nodes)
-        if ep.shape == (n_chain, n_n, n_n):
-            ep = np.repeat(ep[:, None], n_draw, axis=1)
-        _as_float(
-            "edge_probability",
-            ep,
-            (n_chain, n_draw, n_n, n_n),
-            ("chain", "[draw]", "source", "target"),
-        )
-        posterior["edge_probability"] = ((*SAMPLE_DIMS, "source", "target"), ep)
-        post_coords |= {"source": np.array(nodes), "target": np.array(nodes)}
-
-    constant = {
-        "channel_data": ((*data_dims, "channel"), x),
-        "target_data": (data_dims, y),
-        "channel_scale": (("channel",), ch_scale),
-        "target_scale": ((), np.float64(t_scale)),
-    }
-    const_coords = dict(coords)
-    if control_data is not None:
-        if control_names is None:
-            raise ValueError("control_data needs control_names")
-        names = [str(c) for c in control_names]
-        ctrl = _as_float(
-            "control_data", control_data, (n_t, *dim_shape, len(names)), (*data_dims, "control")
-        )
-        constant["control_data"] = ((*data_dims, "control"), ctrl)
-        const_coords["control"] = np.array(names)
-
-    data_coords = {"date": dates, **dim_coords}
+    cc, yp, x, y, ch_scale = arrays
     groups: dict[str, xr.Dataset] = {
-        "posterior": xr.Dataset(posterior, coords=post_coords, attrs=_group_attrs(True)),
-        "posterior_predictive": xr.Dataset(
-            {"y": (sample_dims, yp)},
-            coords={**sample_coords, **data_coords},
-            attrs=_group_attrs(True),
-        ),
-        "constant_data": xr.Dataset(constant, coords=const_coords, attrs=_group_attrs(False)),
-        "observed_data": xr.Dataset(
-            {"y": (data_dims, y / t_scale)}, coords=data_coords, attrs=_group_attrs(False)
-        ),
+        "posterior": layout.posterior(cc, yp, t_scale, edge_probability),
+        "posterior_predictive": layout.dataset({"y": (layout.sample_dims, yp)}, sample=True),
+        "constant_data": layout.constant_data(x, y, ch_scale, t_scale, control_data, control_names),
+        "observed_data": layout.dataset({"y": (layout.data_dims, y / t_scale)}, sample=False),
     }
     if fit_data is not None:
-        groups["fit_data"], date_column = _fit_dataset(fit_data, date_column, dim_names)
+        groups["fit_data"], date_column = _fit_dataset(fit_data, date_column, layout.dim_names)
     if dice is not None:
         if not isinstance(dice, xr.Dataset):
             raise TypeError(f"dice must be an xr.Dataset, got {type(dice).__name__}")
         groups["dice"] = dice
-
     tree = xr.DataTree.from_dict({f"/{k}": v for k, v in groups.items()})
-    root = {
-        "model_type": "DiceMMM",
-        "link": "identity",
-        "dims": dim_names,
-        "date_column": date_column or "date",
-        "channel_columns": channels,
-        "target_column": nodes[-1] if nodes else "y",
-        "nodes": nodes,
-        "control_columns": [str(c) for c in control_names or []],
-    }
-    root.update(attrs or {})
-    tree.attrs = {str(k): _attr_value(str(k), v) for k, v in root.items()}
+    tree.attrs = layout.root_attrs(date_column, control_names, attrs)
     return tree
 
 
@@ -482,3 +495,48 @@ def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
     out = roas_from_totals(contrib.mean("draw"), spend, tuple(keep))
     order = ["chain", *(d for d in out.dims if d not in ("chain", "channel")), "channel"]
     return out.transpose(*order).rename("roas")
+
+
+def channel_summary(idata: xr.DataTree, edge_to_target: xr.DataArray | None = None) -> pd.DataFrame:
+    """One row per channel: total spend, contribution (original units, mean over draws and
+    chains), its share of the total, ROAS (mean and sd over chains, :func:`roas`) and, when
+    given, the edge probability into the target (``edge_to_target`` over ``source``).
+
+    ``attrs["verdict"]`` is the diagnostics' verdict when the tree has a ``dice`` group.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> tree = build_idata(
+    ...     dates=pd.date_range("2024-01-01", periods=2, freq="W-MON"), dims={},
+    ...     channels=["tv"], nodes=["tv", "y"],
+    ...     channel_contribution=np.full((1, 1, 2, 1), 0.1), y_pred=np.zeros((1, 1, 2)),
+    ...     edge_probability=None, channel_data=np.array([[10.0], [30.0]]),
+    ...     target_data=np.ones(2), channel_scale=np.ones(1), target_scale=100.0)
+    >>> channel_summary(tree)[["spend", "contribution", "share", "roas"]].values.tolist()
+    [[40.0, 20.0, 1.0, 0.5]]
+    """
+    spend = idata.constant_data["channel_data"]
+    spend = spend.sum([d for d in spend.dims if d != "channel"])
+    contrib = _original_contribution(idata)
+    per_chain = contrib.sum([d for d in contrib.dims if d not in ("chain", "draw", "channel")])
+    total = per_chain.mean("draw").mean("chain")
+    per_chain_roas = roas(idata)
+    denom = float(total.sum())
+    out = pd.DataFrame(
+        {
+            "spend": spend.to_series(),
+            "contribution": total.to_series(),
+            "share": total.to_series() / denom if denom != 0 else np.nan,
+            "roas": per_chain_roas.mean("chain").to_series(),
+            "roas_sd": per_chain_roas.std("chain").to_series(),
+        }
+    )
+    if edge_to_target is not None:
+        edge = edge_to_target.reindex(source=list(out.index)).rename(source="channel")
+        out["edge_to_target"] = edge.to_series()
+    out.index.name = "channel"
+    out.attrs["verdict"] = (
+        str(idata["dice"]["verdict"].values) if "dice" in idata.children else None
+    )
+    return out

@@ -17,7 +17,9 @@ def check_origins(origins, t_len: int, reach: int) -> np.ndarray:
     >>> check_origins([1, 2], t_len=5, reach=2).tolist()
     [1, 2]
     """
-    o = np.asarray(origins.cpu() if hasattr(origins, "cpu") else origins, dtype=np.int64).reshape(-1)
+    o = np.asarray(origins.cpu() if hasattr(origins, "cpu") else origins, dtype=np.int64).reshape(
+        -1
+    )
     if o.size == 0:
         raise ValueError("origins is empty: pass at least one forecast origin")
     bad = o[(o < 0) | (o + reach > t_len - 1)]
@@ -117,6 +119,19 @@ def cig_finite_difference(
     array([[0. , 2. ],
            [1. , 0.5]])
     """
+    x, o, src = _checked(
+        x, origins, sources, delta=delta, horizon=horizon, offset=offset, scheme=scheme
+    )
+    call = _Caller(predict, x.shape[1])
+    reads = np.arange(horizon) + offset
+    baseline = _baseline(call, x, o, reads, batch_size) if scheme == "forward" else None
+    acc = _pulse_sums(call, x, o, src, reads, delta, baseline, batch_size)
+    per_series = acc / len(o)
+    return per_series.mean(0) if reduce else per_series
+
+
+def _checked(x, origins, sources, *, delta, horizon, offset, scheme):
+    """``x`` as floats ``[S, T, N]``, the origins and the source indices, all checked."""
     if scheme not in ("central", "forward"):
         raise ValueError(f"scheme must be 'central' or 'forward', got {scheme!r}")
     if not delta > 0:
@@ -128,54 +143,69 @@ def cig_finite_difference(
         raise ValueError(f"x must be [series, time, node], got shape {x.shape}")
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
-    s_len, t_len, n = x.shape
-    o = check_origins(origins, t_len, offset + horizon - 1)
+    n = x.shape[2]
+    o = check_origins(origins, x.shape[1], offset + horizon - 1)
     src = np.arange(n) if sources is None else np.asarray(sources, dtype=np.int64).reshape(-1)
     if src.size == 0 or src.min() < 0 or src.max() >= n:
         raise ValueError(f"sources must be node indices in [0, {n - 1}], got {src.tolist()}")
-    pass_series, pass_origin = _accepts(predict, "series"), _accepts(predict, "origin")
+    return x, o, src
 
-    def call(xb, series, origin):
+
+class _Caller:
+    """``predict`` called with the ``series`` / ``origin`` of each row when it takes them."""
+
+    def __init__(self, predict: Callable[..., np.ndarray], t_len: int):
+        self.predict, self.t_len = predict, t_len
+        self.pass_series = _accepts(predict, "series")
+        self.pass_origin = _accepts(predict, "origin")
+
+    def __call__(self, xb: np.ndarray, series: np.ndarray, origin: np.ndarray | None):
         kw = {}
-        if pass_series:
+        if self.pass_series:
             kw["series"] = series
-        if pass_origin:
+        if self.pass_origin:
             kw["origin"] = origin
-        pred = np.asarray(predict(xb, **kw))
+        pred = np.asarray(self.predict(xb, **kw))
         if pred.ndim != 3 or pred.shape[:2] != xb.shape[:2]:
             raise ValueError(
-                f"predict returned shape {pred.shape}; expected [{xb.shape[0]}, {t_len}, M]"
+                f"predict returned shape {pred.shape}; expected [{xb.shape[0]}, {self.t_len}, M]"
             )
         return pred
 
-    reads = np.arange(horizon) + offset
-    n_o, n_src = len(o), len(src)
-    # pulses in (series, origin, source) order, series slowest
+
+def _baseline(call: _Caller, x, o, reads, batch_size: int) -> np.ndarray:
+    """Unperturbed predictions of the forward scheme: at the reads of each (series, origin)
+    ``[S, n_origins, H, M]`` for an origin-aware ``predict``, else whole rows ``[S, T, M]``."""
+    s_len, n_o = x.shape[0], len(o)
+    if call.pass_origin:  # one baseline row per (series, origin), in chunks
+        bs, bo = np.repeat(np.arange(s_len), n_o), np.tile(o, s_len)
+        parts = []
+        for a in range(0, bs.size, batch_size):
+            sl = slice(a, a + batch_size)
+            pred = call(x[bs[sl]].copy(), bs[sl], bo[sl])
+            parts.append(pred[np.arange(len(bs[sl]))[:, None], bo[sl, None] + reads])
+        return np.concatenate(parts).reshape(s_len, n_o, len(reads), -1)
+    parts = [
+        call(x[a : a + batch_size].copy(), np.arange(a, min(a + batch_size, s_len)), None)
+        for a in range(0, s_len, batch_size)
+    ]
+    return np.concatenate(parts)
+
+
+def _pulse_sums(call: _Caller, x, o, src, reads, delta, baseline, batch_size: int) -> np.ndarray:
+    """Sum over origins of ``sum_k |finite difference|`` per series, source and output
+    ``[S, n_sources, M]``: one perturbed copy of its series per (series, origin, source, sign),
+    in (series, origin, source) order, series slowest; central differences without a
+    ``baseline``, forward ones against it."""
+    s_len, n_o, n_src = x.shape[0], len(o), len(src)
     s_idx = np.repeat(np.arange(s_len), n_o * n_src)
     o_idx = np.tile(np.repeat(o, n_src), s_len)
     j_pos = np.tile(np.arange(n_src), s_len * n_o)
-    n_pulse = s_idx.size
-    baseline = None
-    if scheme == "forward":
-        if pass_origin:  # one baseline row per (series, origin), in chunks
-            bs, bo = np.repeat(np.arange(s_len), n_o), np.tile(o, s_len)
-            parts = []
-            for a in range(0, bs.size, batch_size):
-                sl = slice(a, a + batch_size)
-                pred = call(x[bs[sl]].copy(), bs[sl], bo[sl])
-                parts.append(pred[np.arange(len(bs[sl]))[:, None], bo[sl, None] + reads])
-            baseline = np.concatenate(parts).reshape(s_len, n_o, horizon, -1)
-        else:
-            parts = [
-                call(x[a : a + batch_size].copy(), np.arange(a, min(a + batch_size, s_len)), None)
-                for a in range(0, s_len, batch_size)
-            ]
-            baseline = np.concatenate(parts)  # [S, T, M]
-    signs = (1.0, -1.0) if scheme == "central" else (1.0,)
+    o_rank = np.tile(np.repeat(np.arange(n_o), n_src), s_len)
+    signs = (1.0, -1.0) if baseline is None else (1.0,)
     per_call = max(1, batch_size // len(signs))
     acc = None
-    o_rank = np.tile(np.repeat(np.arange(n_o), n_src), s_len)
-    for a in range(0, n_pulse, per_call):
+    for a in range(0, s_idx.size, per_call):
         sl = slice(a, a + per_call)
         ss, oo, jj, rr = s_idx[sl], o_idx[sl], src[j_pos[sl]], o_rank[sl]
         p = ss.size
@@ -185,13 +215,12 @@ def cig_finite_difference(
             xb = x[ss].copy()
             xb[rows, oo, jj] += sign * delta
             copies.append(xb)
-        xb = np.concatenate(copies)
         rep = len(signs)
-        pred = call(xb, np.tile(ss, rep), np.tile(oo, rep))
+        pred = call(np.concatenate(copies), np.tile(ss, rep), np.tile(oo, rep))
         read = pred[np.arange(p * rep)[:, None], np.tile(oo, rep)[:, None] + reads]  # [rows, H, M]
-        if scheme == "central":
+        if baseline is None:
             diff = (read[:p] - read[p:]) / (2.0 * delta)
-        elif pass_origin:
+        elif call.pass_origin:
             diff = (read - baseline[ss, rr]) / delta
         else:
             diff = (read - baseline[ss[:, None], oo[:, None] + reads]) / delta
@@ -199,5 +228,4 @@ def cig_finite_difference(
         if acc is None:
             acc = np.zeros((s_len, n_src, val.shape[-1]))
         np.add.at(acc, (ss, j_pos[sl]), val)
-    per_series = acc / n_o
-    return per_series.mean(0) if reduce else per_series
+    return acc
