@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pymc_dice.exceptions import CliError, PymcDiceError
-from pymc_dice.workflow import prepare_out, read_csv
+from pymc_dice.workflow import prepare_out, read_csv, remove_created
 
 PRESETS = ("sparse_target", "rawlog")
 
@@ -217,6 +217,7 @@ def _run(
         bayesian=bayesian,
         cores=1 if args.quick else None,
         progress=not args.no_progress and sys.stderr.isatty(),
+        on_interrupt="stop",  # Ctrl-C stops the run: exit 130, nothing half-written kept
     )
     result = run_study(
         df,
@@ -264,7 +265,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     wrote ... (24 rows) and ...truth.nc
     0
     """
-    out = prepare_out(Path(args.out), args.overwrite)
+    out = prepare_out(Path(args.out), args.overwrite, created=args.created)
     sim = _simulate(args.preset, args.n_series, args.n_periods, args.seed)
     sim.df.to_csv(out / "data.csv", index=False)
     sim.truth.to_netcdf(out / "truth.nc")
@@ -303,7 +304,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"--placebo {args.placebo!r} is not one of the channels "
                 f"{list(roles.channel_columns)}"
             )
-        out = prepare_out(Path(args.out), args.overwrite)
+        out = prepare_out(Path(args.out), args.overwrite, created=args.created)
         meta = {
             "data": f"{args.data}: {len(df)} rows, channels {', '.join(roles.channel_columns)}, "
             f"target {roles.target_column}"
@@ -325,7 +326,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pymc_dice.data import Roles
     from pymc_dice.workflow import add_placebo, edge_list
 
-    out = prepare_out(Path(args.out), args.overwrite)
+    out = prepare_out(Path(args.out), args.overwrite, created=args.created)
     con = _Console()
     con.print(
         f"pymc-dice demo: simulating sparse_target ({settings['n_series']} series x "
@@ -387,7 +388,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     model_path = Path(args.model) if args.model else out / "model.dice"
     if model_path.exists() and not args.overwrite:
         raise CliError(f"{model_path} exists; pass --overwrite to replace it or choose --model")
-    out = prepare_out(out, args.overwrite)
+    out = prepare_out(out, args.overwrite, created=args.created)
     meta = {
         "data": f"{args.csv}: {len(df)} rows, channels {', '.join(roles.channel_columns)}, "
         f"target {roles.target_column}",
@@ -452,7 +453,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         if not Path(args.truth).exists():
             raise CliError(f"no such truth file: {args.truth}")
         truth = xr.load_dataset(args.truth)
-    out = prepare_out(Path(args.out), args.overwrite)
+    out = prepare_out(Path(args.out), args.overwrite, created=args.created)
     con = _Console()
     con.step(1, 3, f"loading {model_path}")
     dice = DiceMMM.load(model_path)
@@ -672,8 +673,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     args = build_parser().parse_args(argv)
+    args.created = []  # output folders this run creates: removed again if it fails
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except BaseException:
+            remove_created(args.created)
+            raise
     except PymcDiceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -153,6 +153,13 @@ class TrainerConfig(StrictConfig):
     horizon: int = Field(7, ge=1, le=104, description="h of the closed-loop validation MSE@h")
     val_fraction: float = Field(0.2, gt=0, lt=0.8, description="final share of dates held out")
     n_seeds: int = Field(1, ge=1, le=64, description="seed ensemble size (the `chain` dim)")
+    on_interrupt: Literal["keep-best", "stop"] = Field(
+        "keep-best",
+        description=(
+            "Ctrl-C during an epoch loop: keep the stage's best weights so far and go on "
+            "('keep-best', for notebooks), or stop the fit ('stop', what the CLI uses)"
+        ),
+    )
     max_iter: int = Field(
         500, ge=1, le=100_000, description="L-BFGS iterations of the structural decoder's MAP fit"
     )

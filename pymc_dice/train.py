@@ -117,6 +117,8 @@ def _optimise(
                     break
     except KeyboardInterrupt:
         history["interrupted"] = True
+        if cfg.on_interrupt == "stop":
+            raise
         logger.warning("%s interrupted: keeping the best weights so far", desc)
     finally:
         bar.close()

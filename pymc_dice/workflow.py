@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,8 +52,11 @@ __all__ = [
 MARKER = ".pymc-dice-output"
 
 
-def prepare_out(path: Path, overwrite: bool) -> Path:
+def prepare_out(path: Path, overwrite: bool, *, created: list | None = None) -> Path:
     """Create ``path``; refuse a non-empty folder unless pymc-dice wrote it or ``overwrite``.
+
+    A folder this call creates is appended to ``created``, so that a run that then fails or
+    is interrupted can remove it (:func:`remove_created`) and leave nothing half-done.
 
     Examples
     --------
@@ -72,9 +76,30 @@ def prepare_out(path: Path, overwrite: bool) -> Path:
             f"{path} exists, is not empty and was not written by pymc-dice; "
             "pass --overwrite or choose another --out"
         )
+    if not path.exists() and created is not None:
+        created.append(path)
     path.mkdir(parents=True, exist_ok=True)
     (path / MARKER).touch()
     return path
+
+
+def remove_created(created: list) -> None:
+    """Remove the output folders a failed or interrupted run created (and nothing else).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> made = []
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = prepare_out(Path(tmp) / "report", overwrite=False, created=made)
+    ...     remove_created(made)
+    ...     out.exists()
+    False
+    """
+    for path in reversed(created):
+        if (Path(path) / MARKER).exists():
+            shutil.rmtree(path, ignore_errors=True)
+    created.clear()
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
@@ -222,8 +247,10 @@ def fit_dice(
     seed: int,
     progress: bool = False,
     draws: int | None = None,
+    on_interrupt: str = "keep-best",
 ):
-    """A DiceMMM with the column roles ``roles``: ``epochs`` per stage, ``seeds`` seeds.
+    """A DiceMMM with the column roles ``roles``: ``epochs`` per stage, ``seeds`` seeds
+    (``on_interrupt``: see :class:`pymc_dice.config.TrainerConfig`).
 
     Examples
     --------
@@ -248,6 +275,7 @@ def fit_dice(
             "epochs_stage2": epochs,
             "n_seeds": seeds,
             "horizon": horizon,
+            "on_interrupt": on_interrupt,
         },
     )
     dice.fit(train, random_seed=seed, progressbar=progress, draws=draws)
@@ -275,6 +303,7 @@ class StudySettings:
     bayesian: bool = True
     cores: int | None = None
     progress: bool = False
+    on_interrupt: str = "keep-best"
 
 
 @dataclass
@@ -365,6 +394,7 @@ def run_study(
         seed=settings.seed,
         progress=settings.progress,
         draws=settings.graph_draws,
+        on_interrupt=settings.on_interrupt,
     )
     if save_model is not None:
         models["dice"].save(save_model, overwrite=True)

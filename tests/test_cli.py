@@ -138,8 +138,11 @@ def test_quick_demo_writes_the_full_report(quick_demo):
 
 def test_quick_demo_report_screenshot(quick_demo, tmp_path):
     exe = find_chromium()
-    if exe is None:
-        pytest.skip("no chromium executable: the headless screenshot check needs one")
+    # never skipped silently: `make test` installs Debian's chromium when it can
+    assert exe is not None, (
+        "no chromium executable: the report's browser test needs one; install it with "
+        "`apt-get install chromium` (make test does this when run as root)"
+    )
     rc, out = quick_demo
     assert rc == 0
     png = screenshot(out / "index.html", tmp_path / "report.png", height=7000, chromium=exe)
@@ -261,10 +264,13 @@ def test_invalid_data_and_corrupt_model_are_reported(tmp_path, capsys, user_csv)
     df.to_csv(neg, index=False)
     rc, _, err = run(["fit", neg, *COLUMNS, *TINY, "--out", tmp_path / "f"], capsys)
     assert rc == 2 and "tv" in err and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert not (tmp_path / "f").exists()  # a refused run leaves no output folder behind
     junk = tmp_path / "junk.dice"
     junk.write_bytes(b"not a zip file at all")
     rc, _, err = run(["diagnose", junk, user_csv, "--out", tmp_path / "d"], capsys)
     assert rc == 2 and "junk.dice" in err
+    assert not (tmp_path / "d").exists()
 
 
 def test_bench_without_its_module_says_so(tmp_path, capsys, monkeypatch):
@@ -295,3 +301,63 @@ def test_demo_on_a_users_csv_with_both_models(tmp_path, user_csv, capsys):
     md = (out / "report.md").read_text()
     assert "| bayesian |" in md and "placebo share" in md and "ROAS error" not in md
     assert Path(out / "bayesian_idata.nc").exists()
+
+
+def test_ctrl_c_stops_the_run_with_130_and_keeps_nothing(tmp_path, capsys, user_csv, monkeypatch):
+    import pymc_dice.train as train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # as if Ctrl-C arrived in the middle of training
+
+    monkeypatch.setattr(train, "fit_structural_arm", interrupted)
+    out = tmp_path / "f"
+    rc, _, err = run(["fit", user_csv, *COLUMNS, *TINY, "--out", out], capsys)
+    assert rc == 130 and "interrupted" in err
+    assert not out.exists()  # nothing half-done is kept
+
+
+def test_the_cli_asks_training_to_stop_on_ctrl_c(tmp_path, capsys, user_csv, monkeypatch):
+    import pymc_dice.workflow as workflow
+
+    seen = {}
+    original = workflow.fit_dice
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(workflow, "fit_dice", spy)
+    rc, _, err = run(["fit", user_csv, *COLUMNS, *TINY, "--out", tmp_path / "f"], capsys)
+    assert rc == 0, err
+    assert seen["on_interrupt"] == "stop"
+
+
+def test_diagnose_strict_exits_1_unless_the_verdict_is_ok(tmp_path, capsys, monkeypatch):
+    import pymc_dice.workflow as workflow
+
+    sim_dir = tmp_path / "sim"
+    assert main(["simulate", "sparse_target", "--out", str(sim_dir), "--n-series", "2",
+                 "--n-periods", "36"]) == 0  # fmt: skip
+    csv = sim_dir / "data.csv"
+    cols = ["--mediators", "visits,branded_search", "--controls", "price,event", "--dims", "geo"]
+    rc, _, err = run(["fit", csv, *cols, *TINY, "--out", tmp_path / "fit"], capsys)
+    assert rc == 0, err
+    model = tmp_path / "fit" / "model.dice"
+    original = workflow.diagnose_saved
+
+    def with_verdict(verdict):
+        def diagnose(*args, **kwargs):
+            result = original(*args, **kwargs)
+            result.diagnostics["verdict"] = verdict
+            return result
+
+        return diagnose
+
+    for verdict, strict_rc in (("decoder bypass", 1), ("graph-support selection", 1), ("ok", 0)):
+        monkeypatch.setattr(workflow, "diagnose_saved", with_verdict(verdict))
+        out = tmp_path / f"d-{verdict[:3]}"
+        rc, stdout, err = run(["diagnose", model, csv, "--strict", "--out", out], capsys)
+        assert rc == strict_rc, (verdict, err)
+        assert f"VERDICT: {verdict}" in stdout
+        rc, _, _ = run(["diagnose", model, csv, "--out", out, "--overwrite"], capsys)
+        assert rc == 0  # without --strict every verdict exits 0
