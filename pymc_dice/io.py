@@ -59,6 +59,7 @@ __all__ = [
     "MAX_BYTES",
     "Manifest",
     "as_list",
+    "content_digest",
     "load_model",
     "save_model",
 ]
@@ -216,6 +217,7 @@ class Manifest(_Strict):
     series: list[list[str]] = Field(min_length=1)
     arms: list[ArmEntry] = Field(min_length=1)
     arrays: dict[VarName, ArraySpec]
+    results: dict[str, list[str]] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:
@@ -266,7 +268,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _content_digest(manifest_text: str, arrays: dict[str, np.ndarray], idata: xr.DataTree) -> str:
+def content_digest(manifest_text: str, arrays: dict[str, np.ndarray], idata: xr.DataTree) -> str:
+    """SHA-256 (hex) of a save file's content: the manifest text, the ``/pymc_dice`` arrays and
+    every variable and attribute of the results tree, in a canonical form that does not depend
+    on how netCDF encodes them.
+
+    Examples
+    --------
+    >>> tree = xr.DataTree(xr.Dataset({"x": ("i", np.arange(3.0))}))
+    >>> a = content_digest("{}", {"w": np.ones(2, "float32")}, tree)
+    >>> a == content_digest("{}", {"w": np.ones(2, "float32")}, tree), len(a)
+    (True, 64)
+    >>> a == content_digest("{}", {"w": np.zeros(2, "float32")}, tree)
+    False
+    """
     h = hashlib.sha256()
     _feed(h, "manifest", manifest_text.encode())
     for name in sorted(arrays):
@@ -393,6 +408,7 @@ def _manifest(model: Any, store: _Arrays, model_type: str, graph_json: Any) -> d
         "series": [np.asarray(level).astype(str).tolist() for level in levels],
         "arms": arms,
         "arrays": store.specs,
+        "results": _results_layout(model.idata),
     }
 
 
@@ -425,7 +441,7 @@ def save_model(
     manifest = _manifest(model, store, model_type, graph_json)
     Manifest.model_validate(manifest)  # what load will demand
     text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
-    digest = _content_digest(text, store.values, idata)
+    digest = content_digest(text, store.values, idata)
     data_vars = {
         name: (_dims(arr.shape), arr.view(np.uint8) if arr.dtype == bool else arr)
         for name, arr in store.values.items()
@@ -509,6 +525,24 @@ def _check_seal(path: Path, check: bool) -> bool:
                 "was modified after saving; nothing was loaded"
             )
     return True
+
+
+def _results_layout(tree: xr.DataTree) -> dict[str, list[str]]:
+    """Variable names per results group (the ``results`` entry of the manifest)."""
+    return {
+        n.path: sorted(map(str, n.to_dataset(inherit=False).variables))
+        for n in tree.subtree
+        if n.path != f"/{GROUP}"
+    }
+
+
+def _h5_layout(group: Any, out: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Variable names per netCDF group, unread (as :func:`_results_layout`)."""
+    if group.name != f"/{GROUP}":
+        out[group.name] = sorted(group.variables)
+        for sub in group.groups.values():
+            _h5_layout(sub, out)
+    return out
 
 
 def _declared_bytes(group: Any) -> int:
@@ -636,10 +670,18 @@ def _read_file(
         text, digest = grp.attrs.get("manifest"), grp.attrs.get("content_sha256")
         manifest = _validated_manifest(path, text, model_type)
         _check_layout(path, manifest, limit)
+        layout = _h5_layout(f, {})
+        if layout != manifest.results:
+            want = manifest.results
+            bad = sorted(k for k in layout.keys() | want.keys() if layout.get(k) != want.get(k))
+            raise ModelFileError(
+                f"{path}: results group(s) {bad[:3]} differ from the manifest: a group or "
+                "variable is missing, added or renamed; nothing was loaded"
+            )
         arrays = _read_arrays(path, grp, manifest)
     with xr.open_datatree(path, engine=ENGINE) as tree:
         idata = tree.drop_nodes(GROUP).load()
-    if check and (not isinstance(digest, str) or digest != _content_digest(text, arrays, idata)):
+    if check and (not isinstance(digest, str) or digest != content_digest(text, arrays, idata)):
         raise ModelFileError(
             f"{path}: its content does not match the SHA-256 stored in /{GROUP} "
             "(content_sha256): the file was modified after saving; nothing was loaded"
@@ -669,8 +711,10 @@ def load_model(
         return _restore(
             manifest, json.loads(text), arrays, idata, check=check, path=path, factory=factory
         )
-    except ModelFileError:
-        raise
+    except ModelFileError as err:
+        if str(path) in str(err):
+            raise
+        raise ModelFileError(f"{path}: {err}") from None
     except Exception as err:  # HDF5/netCDF, OSError, zlib, torch: never a raw exception
         raise ModelFileError(
             f"{path}: cannot read this save file ({type(err).__name__}: {err}); "
