@@ -1,26 +1,13 @@
 """Save and load a fitted :class:`~pymc_dice.mmm.DiceMMM` as ONE netCDF-4 file.
 
-The file is an ``xarray.DataTree`` written with the ``h5netcdf`` engine (see
-docs/pymc-marketing.md, "The save file"):
-
-- the results groups, exactly as ``mmm.idata`` (``posterior``, ``posterior_predictive``,
-  ``constant_data``, ``observed_data``, ``fit_data``, ``dice``, ...), so
-  ``xr.open_datatree(path)`` and ``arviz.from_netcdf(path)`` read them as any pymc-marketing
-  results;
-- the group ``/pymc_dice``: attribute ``manifest`` (JSON: configs, roles, seeds, model id, the
-  layout of every array, validated by :class:`Manifest`), attribute ``content_sha256`` (SHA-256
-  of the manifest, of these arrays and of the results groups), and plain numeric arrays: the
-  fitted panel and its scalers, the graph samples and, per arm ``k``, ``arm<k>.<field>``
-  (``arm<k>.decoder.<state_dict key>`` for a network's weights);
-- after the netCDF data, one seal line ``#pymc-dice-seal sha256=<hex> bytes=<n>``: the SHA-256
-  of the ``n`` bytes before it, checked before any netCDF/HDF5 parsing.
-
-Nothing is pickled or unpickled; an existing file is replaced only with ``overwrite=True``,
-through a temporary file. Loading checks the seal, the declared array sizes (against
-:data:`MAX_BYTES`, before any data is read), the manifest schema, every array's dtype and shape,
-the content digest and the model id; any failure is a
-:class:`~pymc_dice.exceptions.ModelFileError` naming the file. Zip files written by pymc-dice
-0.1 are refused unread (their weights are Python pickles).
+The file (layout in docs/pymc-marketing.md, "The save file") is an ``xarray.DataTree`` written
+with the ``h5netcdf`` engine: the results groups exactly as ``mmm.idata``, readable by
+``xr.open_datatree`` and ``arviz.from_netcdf``; the group ``/pymc_dice`` with the JSON manifest
+(schema :class:`Manifest`), its ``content_sha256`` (:func:`content_digest`) and plain numeric
+arrays (panel, scalers, graph samples, every arm's fields and network weights); then a seal
+line, the SHA-256 of all bytes before it, checked before any HDF5 parsing. Nothing is pickled
+or unpickled. Any check failing on load is a :class:`~pymc_dice.exceptions.ModelFileError`
+naming the file; zip files of pymc-dice 0.1 are refused unread (their weights are pickles).
 """
 
 from __future__ import annotations
@@ -101,10 +88,6 @@ def _package_version() -> str:
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
         return "unknown"
 
-
-# ----------------------------------------------------------------------------------------
-# manifest schema
-# ----------------------------------------------------------------------------------------
 
 VarName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")]
 Count = Annotated[int, Field(ge=0, le=2**62)]
@@ -233,11 +216,6 @@ class Manifest(_Strict):
         return self
 
 
-# ----------------------------------------------------------------------------------------
-# canonical content digest
-# ----------------------------------------------------------------------------------------
-
-
 def _feed(h: Any, label: str, data: bytes) -> None:
     h.update(f"{len(label)}:{label}{len(data)}:".encode())
     h.update(data)
@@ -297,11 +275,6 @@ def content_digest(manifest_text: str, arrays: dict[str, np.ndarray], idata: xr.
             kind, data = _canonical(var.values)
             _feed(h, f"{node.path}/{name}:{var.dims}:{kind}:{var.shape}", data)
     return h.hexdigest()
-
-
-# ----------------------------------------------------------------------------------------
-# save
-# ----------------------------------------------------------------------------------------
 
 
 class _Arrays:
@@ -442,6 +415,7 @@ def save_model(
     Manifest.model_validate(manifest)  # what load will demand
     text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
     digest = content_digest(text, store.values, idata)
+    enc = {name: {"_FillValue": None} for name in store.values}
     data_vars = {
         name: (_dims(arr.shape), arr.view(np.uint8) if arr.dtype == bool else arr)
         for name, arr in store.values.items()
@@ -452,13 +426,7 @@ def save_model(
     os.close(fd)
     try:
         idata.to_netcdf(tmp_name, mode="w", engine=ENGINE)
-        group.to_netcdf(
-            tmp_name,
-            mode="a",
-            group=GROUP,
-            engine=ENGINE,
-            encoding={name: {"_FillValue": None} for name in data_vars},
-        )
+        group.to_netcdf(tmp_name, mode="a", group=GROUP, engine=ENGINE, encoding=enc)
         with open(tmp_name, "r+b") as fh:
             body = _sha256_of(fh, os.fstat(fh.fileno()).st_size)
             fh.seek(0, os.SEEK_END)
@@ -472,21 +440,11 @@ def save_model(
 
 def _sha256_of(fh: Any, n_bytes: int) -> str:
     """SHA-256 of the first ``n_bytes`` of an open binary file (read in 1 MiB blocks)."""
-    h = hashlib.sha256()
-    fh.seek(0)
-    left = n_bytes
-    while left > 0:
-        block = fh.read(min(left, 2**20))
-        if not block:
-            break
+    h, _ = hashlib.sha256(), fh.seek(0)
+    while n_bytes > 0 and (block := fh.read(min(n_bytes, 2**20))):
         h.update(block)
-        left -= len(block)
+        n_bytes -= len(block)
     return h.hexdigest()
-
-
-# ----------------------------------------------------------------------------------------
-# load: refusals before any parsing, seal, declared sizes, manifest, arrays
-# ----------------------------------------------------------------------------------------
 
 
 def _refuse_unknown_kinds(path: Path) -> None:
@@ -722,11 +680,6 @@ def load_model(
         ) from err
 
 
-# ----------------------------------------------------------------------------------------
-# load: rebuild the model
-# ----------------------------------------------------------------------------------------
-
-
 def _value(arr: np.ndarray, spec: ArraySpec, device: torch.device) -> Any:
     """A stored array as numpy, or as the torch tensor it was saved from."""
     if spec.torch_dtype is None:
@@ -745,15 +698,9 @@ def _arm(
     cand = arrays[f"arm{k}.candidates"]
     if cand.shape != (len(nodes), len(nodes)):
         raise ModelFileError(f"arm {k}: candidates have shape {cand.shape}, not {len(nodes)}^2")
-    modules = dict(
-        zip(
-            ("decoder", "encoder", "restricted"),
-            build_modules(
-                mcfg, len(nodes), len(roles.control_columns), torch.as_tensor(cand, device=device)
-            ),
-            strict=True,
-        )
-    )
+    cand_t, n_ctrl = torch.as_tensor(cand, device=device), len(roles.control_columns)
+    built = build_modules(mcfg, len(nodes), n_ctrl, cand_t)
+    modules = dict(zip(("decoder", "encoder", "restricted"), built, strict=True))
     kwargs: dict[str, Any] = {}
     for name, spec in entry.fields.items():
         prefix = f"arm{k}.{name}"
@@ -823,26 +770,15 @@ def _restore(
         series = pd.MultiIndex.from_arrays(m.series, names=m.series_names)
     else:
         series = pd.Index(m.series[0], name=m.series_names[0])
-    panel = Panel(
-        values=arrays["panel.values"],
-        controls=arrays["panel.controls"],
-        roles=roles,
-        dates=pd.DatetimeIndex(arrays["panel.dates"].astype("datetime64[ns]")),
-        series=series,
-        node_scaler=Scaler(roles.nodes, arrays["panel.node_scales"]),
-        control_scaler=Scaler(roles.control_columns, arrays["panel.control_scales"]),
-        train_end=m.train_end,
-    )
+    dates = pd.DatetimeIndex(arrays["panel.dates"].astype("datetime64[ns]"))
+    node_scaler = Scaler(roles.nodes, arrays["panel.node_scales"])
+    control_scaler = Scaler(roles.control_columns, arrays["panel.control_scales"])
+    panel = Panel(arrays["panel.values"], arrays["panel.controls"], roles, dates, series,
+                  node_scaler, control_scaler, m.train_end)  # fmt: skip
     arms = [_arm(k, entry, arrays, m, mcfg, roles, device) for k, entry in enumerate(m.arms)]
     model.graph_prior_ = graph
-    model.ensemble_ = FittedEnsemble(
-        roles=roles,
-        panel=panel,
-        arms=arms,
-        seeds=list(m.seeds),
-        graph_samples=arrays["graph_samples"],
-        model_config=mcfg,
-    )
+    samples = arrays["graph_samples"]
+    model.ensemble_ = FittedEnsemble(roles, panel, arms, list(m.seeds), samples, mcfg)
     if check and model.id != m.id:
         raise ModelFileError(
             f"{path}: the model id recomputed from the stored configuration ({model.id}) "
