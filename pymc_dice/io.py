@@ -1,43 +1,72 @@
-"""Save and load a fitted :class:`~pymc_dice.mmm.DiceMMM` as ONE zip file.
+"""Save and load a fitted :class:`~pymc_dice.mmm.DiceMMM` as ONE netCDF-4 file.
 
-The archive holds ``manifest.json`` (configs, roles, seeds, model id, SHA-256 of every
-member), ``arrays.npz`` (scalers, fitted panel, graph samples, learned graphs; loaded with
-``allow_pickle=False``), ``weights/chain_<k>.pt`` (``torch.save`` of ``state_dict`` s; loaded
-with ``weights_only=True``) and ``idata.nc`` (the results tree, netCDF). Nothing is unpickled;
-an existing file is replaced only with ``overwrite=True``, through a temporary file.
+The file (layout in docs/pymc-marketing.md, "The save file") is an ``xarray.DataTree`` written
+with the ``h5netcdf`` engine: the results groups exactly as ``mmm.idata``, readable by
+``xr.open_datatree`` and ``arviz.from_netcdf``; the group ``/pymc_dice`` with the JSON manifest
+(schema :class:`Manifest`), its ``content_sha256`` (:func:`content_digest`) and plain numeric
+arrays (panel, scalers, graph samples, every arm's fields and network weights); then a seal
+line, the SHA-256 of all bytes before it, checked before any HDF5 parsing. Nothing is pickled
+or unpickled. Any check failing on load is a :class:`~pymc_dice.exceptions.ModelFileError`
+naming the file; zip files of pymc-dice 0.1 are refused unread (their weights are pickles).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
-import io
 import json
 import logging
 import os
+import re
 import tempfile
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import h5netcdf
 import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pymc_dice.arms import TrainedArm, build_modules, resolve_device
+from pymc_dice.arms import ARM_SPECS, TrainedArm, build_modules, resolve_device
+from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles, Scaler
 from pymc_dice.ensemble import FittedEnsemble
 from pymc_dice.exceptions import ModelFileError
 from pymc_dice.graph import Selection, graph_dataarray
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "save_model"]
+__all__ = [
+    "ENGINE",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "GROUP",
+    "MAX_BYTES",
+    "Manifest",
+    "as_list",
+    "content_digest",
+    "load_model",
+    "save_model",
+]
 
 logger = logging.getLogger("pymc_dice")
 
 FORMAT = "pymc-dice/DiceMMM"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: netCDF engine (netCDF-4 groups need HDF5; scipy's netCDF-3 has no groups)
+ENGINE = "h5netcdf"
+#: group holding the manifest and the arrays of the fitted model
+GROUP = "pymc_dice"
+#: largest total size (bytes) the variables of a file may declare; checked before reading
+MAX_BYTES = 4 * 2**30
+
+DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
+TORCH_DTYPES = (*DTYPES, "bfloat16")
+SEAL_RE = re.compile(rb"\n#pymc-dice-seal sha256=([0-9a-f]{64}) bytes=([0-9]{1,15})\n\Z")
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+PICKLE_REFUSED = "refused: it holds a Python pickle, which could run code; nothing was loaded"
 
 
 def as_list(cols: str | Sequence[str] | None) -> list[str] | None:
@@ -60,42 +89,312 @@ def _package_version() -> str:
         return "unknown"
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+VarName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")]
+Count = Annotated[int, Field(ge=0, le=2**62)]
 
 
-def _arm_members(ens: FittedEnsemble, arrays: dict, members: dict) -> list[dict]:
-    """Arrays and weights of every fitted arm; returns their manifest entries."""
-    arm_meta = []
-    for k, arm in enumerate(ens.arms):
-        for name in ("edge_prob", "fixed_graph"):
-            value = getattr(arm, name)
-            if value is not None:
-                arrays[f"{name}_{k}"] = np.asarray(value, dtype=float)
-        if arm.selection is not None:
-            arrays[f"selection_{k}"] = np.asarray(arm.selection.graph.values, dtype=float)
-        weights = {"decoder": arm.decoder.state_dict()}
-        if arm.encoder is not None:
-            weights["encoder"] = arm.encoder.state_dict()
-        if arm.restricted is not None:
-            weights["restricted"] = arm.restricted.state_dict()
-        weights = {
-            m: {key: t.detach().cpu() for key, t in sd.items()} for m, sd in weights.items()
-        }
-        buf = io.BytesIO()
-        torch.save(weights, buf)
-        members[f"weights/chain_{k}.pt"] = buf.getvalue()
-        arm_meta.append(
-            {
-                "arm": arm.arm,
-                "seed": int(arm.seed),
-                "selection_method": None if arm.selection is None else arm.selection.method,
-                "history": arm.history,
-                "fit_seconds": float(arm.fit_seconds),
-                "interrupted": bool(arm.interrupted),
-            }
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ArraySpec(_Strict):
+    """Declared dtype and shape of one stored array (``torch_dtype`` set: a torch tensor)."""
+
+    dtype: Literal[DTYPES]  # type: ignore[valid-type]
+    shape: list[Count] = Field(max_length=8)
+    torch_dtype: Literal[TORCH_DTYPES] | None = None  # type: ignore[valid-type]
+
+
+class FieldSpec(_Strict):
+    """How one :class:`~pymc_dice.arms.TrainedArm` field is stored.
+
+    ``none``; ``json`` (``value``); ``array`` (one array ``arm<k>.<field>``); ``dict`` and
+    ``module`` (arrays ``arm<k>.<field>.<key>`` for each of ``keys``: a dict of arrays or
+    tensors, a network's ``state_dict``); ``selection`` (``.graph`` and ``.evidence.<var>``).
+    """
+
+    kind: Literal["none", "json", "array", "dict", "module", "selection"]
+    value: Any = None
+    keys: list[VarName] | None = None
+    method: str | None = None
+    name: str | None = None
+    evidence: dict[VarName, list[str]] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> FieldSpec:
+        if self.kind in ("dict", "module") and self.keys is None:
+            raise ValueError(f"a {self.kind!r} field needs 'keys'")
+        if self.kind == "selection" and (self.method is None or self.evidence is None):
+            raise ValueError("a 'selection' field needs 'method' and 'evidence'")
+        return self
+
+
+class ArmEntry(_Strict):
+    """The stored fields of one fitted arm (one chain)."""
+
+    fields: dict[str, FieldSpec]
+
+    @model_validator(mode="after")
+    def _known_arm(self) -> ArmEntry:
+        f = self.fields
+        arm = f["arm"].value if "arm" in f else None
+        if not isinstance(arm, str) or arm not in ARM_SPECS:
+            raise ValueError(f"unknown arm {arm!r}; valid arms: {list(ARM_SPECS)}")
+        seed = f["seed"].value if "seed" in f else None
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError(f"seed must be an int, not {seed!r}")
+        for name, kind in (("decoder", "module"), ("candidates", "array")):
+            if name not in f or f[name].kind != kind:
+                raise ValueError(f"field {name!r} must be stored as {kind!r}")
+        return self
+
+
+class RolesSpec(_Strict):
+    """Column roles (as :class:`~pymc_dice.roles.Roles`)."""
+
+    date_column: str
+    dims: list[str]
+    channel_columns: list[str] = Field(min_length=1)
+    mediator_columns: list[str]
+    control_columns: list[str]
+    target_column: str
+
+
+class ParamsSpec(BaseModel):
+    """Constructor arguments; further JSON arguments are passed on to the constructor."""
+
+    model_config = ConfigDict(extra="allow", strict=True, populate_by_name=True, frozen=True)
+
+    date_column: str | None
+    channel_columns: list[str] | None
+    target_column: str
+    mediator_columns: list[str] | None
+    control_columns: list[str] | None
+    dims: list[str] | None
+    model_cfg: ModelConfig = Field(alias="model_config")
+    trainer_cfg: TrainerConfig = Field(alias="trainer_config")
+
+
+class Manifest(_Strict):
+    """Schema of the ``manifest`` attribute of a save file's ``/pymc_dice`` group.
+
+    Examples
+    --------
+    >>> sorted(Manifest.model_json_schema()["required"])[:4]
+    ['arms', 'arrays', 'format', 'format_version']
+    """
+
+    format: Literal[FORMAT]  # type: ignore[valid-type]
+    format_version: Literal[FORMAT_VERSION]  # type: ignore[valid-type]
+    model_type: str
+    version: str
+    pymc_dice_version: str
+    id: str = Field(pattern=r"^[0-9a-f]{16}$")
+    params: ParamsSpec
+    roles: RolesSpec
+    graph: list[list[str | float]] | None
+    seeds: list[int] = Field(min_length=1)
+    n_draws: int = Field(ge=1)
+    train_end: int = Field(ge=1)
+    series_names: list[str | None] = Field(min_length=1)
+    series: list[list[str]] = Field(min_length=1)
+    arms: list[ArmEntry] = Field(min_length=1)
+    arrays: dict[VarName, ArraySpec]
+    results: dict[str, list[str]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Manifest:
+        if len(self.series) != len(self.series_names):
+            raise ValueError("series and series_names differ in length")
+        if len({len(level) for level in self.series}) != 1 or not self.series[0]:
+            raise ValueError("series levels must be non-empty and of one length")
+        if len(self.arms) != len(self.seeds):
+            raise ValueError(f"{len(self.arms)} arms but {len(self.seeds)} seeds")
+        arm = self.params.model_cfg.arm
+        if any(a.fields["arm"].value != arm for a in self.arms):
+            raise ValueError(f"every arm must be model_config.arm={arm!r}")
+        return self
+
+
+def _feed(h: Any, label: str, data: bytes) -> None:
+    h.update(f"{len(label)}:{label}{len(data)}:".encode())
+    h.update(data)
+
+
+def _canonical(arr: np.ndarray) -> tuple[str, bytes]:
+    """(kind, bytes) of an array, independent of how netCDF encodes it."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind in "OUS":
+        return "str", json.dumps(arr.astype(str).ravel().tolist()).encode()
+    if arr.dtype.kind in "mM":
+        arr = arr.astype(f"{arr.dtype.kind}8[ns]").view(np.int64)
+    if arr.dtype.kind == "b":
+        return "bool", np.ascontiguousarray(arr).view(np.uint8).tobytes()
+    return arr.dtype.name, np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
+
+
+def _plain(value: Any) -> Any:
+    """Attribute values as plain JSON (netCDF returns numpy arrays and one-element scalars)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return _plain(value[0]) if len(value) == 1 else [_plain(v) for v in value]
+    return value
+
+
+def content_digest(manifest_text: str, arrays: dict[str, np.ndarray], idata: xr.DataTree) -> str:
+    """SHA-256 (hex) of a save file's content: the manifest text, the ``/pymc_dice`` arrays and
+    every variable and attribute of the results tree, in a canonical form that does not depend
+    on how netCDF encodes them.
+
+    Examples
+    --------
+    >>> tree = xr.DataTree(xr.Dataset({"x": ("i", np.arange(3.0))}))
+    >>> a = content_digest("{}", {"w": np.ones(2, "float32")}, tree)
+    >>> a == content_digest("{}", {"w": np.ones(2, "float32")}, tree), len(a)
+    (True, 64)
+    >>> a == content_digest("{}", {"w": np.zeros(2, "float32")}, tree)
+    False
+    """
+    h = hashlib.sha256()
+    _feed(h, "manifest", manifest_text.encode())
+    for name in sorted(arrays):
+        kind, data = _canonical(arrays[name])
+        _feed(h, f"{GROUP}/{name}:{kind}:{arrays[name].shape}", data)
+    for node in sorted(idata.subtree, key=lambda n: n.path):
+        _feed(
+            h, f"attrs:{node.path}", json.dumps(_plain(dict(node.attrs)), sort_keys=True).encode()
         )
-    return arm_meta
+        ds = node.to_dataset(inherit=False)
+        for name in sorted(map(str, ds.variables)):
+            var = ds.variables[name]
+            kind, data = _canonical(var.values)
+            _feed(h, f"{node.path}/{name}:{var.dims}:{kind}:{var.shape}", data)
+    return h.hexdigest()
+
+
+class _Arrays:
+    """Arrays to store, with their :class:`ArraySpec` entries."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, np.ndarray] = {}
+        self.specs: dict[str, dict] = {}
+
+    def put(self, name: str, value: Any) -> None:
+        torch_dtype = None
+        if isinstance(value, torch.Tensor):
+            t = value.detach().cpu()
+            torch_dtype = str(t.dtype).removeprefix("torch.")
+            arr = (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+        else:
+            arr = np.asarray(value)
+        if arr.dtype.name not in DTYPES or (torch_dtype and torch_dtype not in TORCH_DTYPES):
+            raise TypeError(
+                f"cannot save {name!r}: dtype {torch_dtype or arr.dtype} is not numeric"
+            )
+        ArraySpec.model_validate({"dtype": arr.dtype.name, "shape": list(arr.shape)})
+        self.values[name] = np.array(arr, order="C")  # a copy; keeps 0-d arrays 0-d
+        spec = {"dtype": arr.dtype.name, "shape": list(arr.shape)}
+        if torch_dtype is not None:
+            spec["torch_dtype"] = torch_dtype
+        self.specs[name] = spec
+
+
+def _field_entry(store: _Arrays, prefix: str, value: Any) -> dict:
+    """Store one TrainedArm field; returns its :class:`FieldSpec` entry."""
+    if value is None:
+        return {"kind": "none"}
+    if isinstance(value, torch.nn.Module):
+        sd = value.state_dict()
+        for key, t in sd.items():
+            store.put(f"{prefix}.{key}", t)
+        return {"kind": "module", "keys": list(sd)}
+    if isinstance(value, np.ndarray | torch.Tensor):
+        store.put(prefix, value)
+        return {"kind": "array"}
+    if isinstance(value, Selection):
+        store.put(f"{prefix}.graph", value.graph.transpose("source", "target").values)
+        evidence = {}
+        for var, da in value.evidence.data_vars.items():
+            store.put(f"{prefix}.evidence.{var}", da.values)
+            evidence[str(var)] = [str(d) for d in da.dims]
+        name = None if value.graph.name is None else str(value.graph.name)
+        return {"kind": "selection", "method": value.method, "name": name, "evidence": evidence}
+    if isinstance(value, dict) and value:
+        if all(isinstance(v, np.ndarray | torch.Tensor) for v in value.values()):
+            for key, v in value.items():
+                store.put(f"{prefix}.{key}", v)
+            return {"kind": "dict", "keys": [str(k) for k in value]}
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"cannot save {prefix}: {type(value).__name__} is not storable") from err
+    return {"kind": "json", "value": value}
+
+
+def _manifest(model: Any, store: _Arrays, model_type: str, graph_json: Any) -> dict:
+    ens: FittedEnsemble = model.ensemble_
+    panel = ens.panel
+    for name, value in (
+        ("panel.values", panel.values),
+        ("panel.controls", panel.controls),
+        ("panel.dates", panel.dates.as_unit("ns").asi8),
+        ("panel.node_scales", panel.node_scaler.scales),
+        ("panel.control_scales", panel.control_scaler.scales),
+        ("graph_samples", ens.graph_samples),
+    ):
+        store.put(name, value)
+    if model.graph_prior_ is not None:
+        store.put("graph_prior", model.graph_prior_.transpose("source", "target").values)
+    arms = []
+    for k, arm in enumerate(ens.arms):
+        fields = {
+            f.name: _field_entry(store, f"arm{k}.{f.name}", getattr(arm, f.name))
+            for f in dataclasses.fields(arm)
+        }
+        arms.append({"fields": fields})
+    series = panel.series
+    levels = [series.get_level_values(k) for k in range(series.nlevels)]
+    params = {k: v for k, v in model.get_params().items() if k != "graph"}
+    params["model_config"] = model.model_cfg.model_dump(mode="json")
+    params["trainer_config"] = model.trainer_cfg.model_dump(mode="json")
+    for key in ("channel_columns", "mediator_columns", "control_columns", "dims"):
+        params[key] = as_list(params[key])
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model_type": model_type,
+        "version": model.version,
+        "pymc_dice_version": _package_version(),
+        "id": model.id,
+        "params": params,
+        "roles": ens.roles.to_dict(),
+        "graph": graph_json,
+        "seeds": [int(s) for s in ens.seeds],
+        "n_draws": int(ens.n_draws),
+        "train_end": int(panel.train_end),
+        "series_names": [None if n is None else str(n) for n in series.names],
+        "series": [np.asarray(level).astype(str).tolist() for level in levels],
+        "arms": arms,
+        "arrays": store.specs,
+        "results": _results_layout(model.idata),
+    }
+
+
+def _dims(shape: tuple[int, ...]) -> list[str]:
+    """Dimension names by size, distinct within one variable: ``(3, 3)`` -> n3, n3_1."""
+    dims: list[str] = []
+    for n in shape:
+        name, j = f"n{n}", 0
+        while name in dims:
+            j += 1
+            name = f"n{n}_{j}"
+        dims.append(name)
+    return dims
 
 
 def save_model(
@@ -108,106 +407,244 @@ def save_model(
         raise IsADirectoryError(f"{path} is a directory; pass a file path")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    ens: FittedEnsemble = model.ensemble_
-    panel = ens.panel
-    members: dict[str, bytes] = {}
-    arrays: dict[str, np.ndarray] = {
-        "values": panel.values,
-        "controls": panel.controls,
-        "dates": panel.dates.as_unit("ns").asi8,
-        "node_scales": panel.node_scaler.scales,
-        "control_scales": panel.control_scaler.scales,
-        "graph_samples": ens.graph_samples,
-        "candidates": np.asarray(ens.arms[0].candidates, dtype=bool),
+    idata: xr.DataTree = model.idata
+    if GROUP in idata.children:
+        raise ValueError(f"idata has a group {GROUP!r}; the save file reserves that name")
+    store = _Arrays()
+    manifest = _manifest(model, store, model_type, graph_json)
+    Manifest.model_validate(manifest)  # what load will demand
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    digest = content_digest(text, store.values, idata)
+    enc = {name: {"_FillValue": None} for name in store.values}
+    data_vars = {
+        name: (_dims(arr.shape), arr.view(np.uint8) if arr.dtype == bool else arr)
+        for name, arr in store.values.items()
     }
-    if isinstance(panel.series, pd.MultiIndex):
-        for k in range(panel.series.nlevels):
-            arrays[f"series_{k}"] = np.asarray(panel.series.get_level_values(k)).astype(str)
-    else:
-        arrays["series_0"] = np.asarray(panel.series).astype(str)
-    if model.graph_prior_ is not None:
-        arrays["graph_prior"] = model.graph_prior_.transpose("source", "target").values
-    arm_meta = _arm_members(ens, arrays, members)
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    members["arrays.npz"] = buf.getvalue()
-    with tempfile.TemporaryDirectory() as tmp:
-        nc = Path(tmp) / "idata.nc"
-        model.idata.to_netcdf(nc, engine="h5netcdf")
-        members["idata.nc"] = nc.read_bytes()
-
-    params = {k: v for k, v in model.get_params().items() if k != "graph"}
-    params["model_config"] = model.model_cfg.model_dump(mode="json")
-    params["trainer_config"] = model.trainer_cfg.model_dump(mode="json")
-    for key in ("channel_columns", "mediator_columns", "control_columns", "dims"):
-        params[key] = as_list(params[key])
-    manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "model_type": model_type,
-        "version": model.version,
-        "pymc_dice_version": _package_version(),
-        "id": model.id,
-        "params": params,
-        "roles": ens.roles.to_dict(),
-        "graph": graph_json,
-        "seeds": list(ens.seeds),
-        "n_draws": int(ens.n_draws),
-        "train_end": int(panel.train_end),
-        "series_names": [str(n) for n in panel.series.names],
-        "arms": arm_meta,
-        "sha256": {name: _sha256(data) for name, data in members.items()},
-    }
-    _write_zip(path, manifest, members)
-    return path
-
-
-def _write_zip(path: Path, manifest: dict, members: dict[str, bytes]) -> None:
+    group = xr.Dataset(data_vars, attrs={"manifest": text, "content_sha256": digest})
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        with zipfile.ZipFile(tmp_name, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("manifest.json", json.dumps(manifest, indent=1))
-            for name, data in members.items():
-                zf.writestr(name, data)
+        idata.to_netcdf(tmp_name, mode="w", engine=ENGINE)
+        group.to_netcdf(tmp_name, mode="a", group=GROUP, engine=ENGINE, encoding=enc)
+        with open(tmp_name, "r+b") as fh:
+            body = _sha256_of(fh, os.fstat(fh.fileno()).st_size)
+            fh.seek(0, os.SEEK_END)
+            fh.write(f"\n#pymc-dice-seal sha256={body} bytes={fh.tell()}\n".encode())
         os.replace(tmp_name, path)
     finally:
         if os.path.exists(tmp_name):
             os.remove(tmp_name)
+    return path
 
 
-def _read_zip(path: Path, model_type: str, check: bool) -> tuple[dict, dict[str, bytes]]:
-    """The manifest and the members of a save file, with its format and digests checked."""
-    with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        if "manifest.json" not in names:
-            raise ModelFileError(f"{path} is a zip archive but not a DiceMMM save file")
-        try:
-            manifest = json.loads(zf.read("manifest.json"))
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ModelFileError(f"{path}: manifest.json is not valid JSON ({err})") from err
-        if not isinstance(manifest, dict) or manifest.get("model_type") != model_type:
-            found = manifest.get("model_type") if isinstance(manifest, dict) else None
-            raise ModelFileError(f"{path} was saved by model type {found!r}, not {model_type!r}")
-        if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+def _sha256_of(fh: Any, n_bytes: int) -> str:
+    """SHA-256 of the first ``n_bytes`` of an open binary file (read in 1 MiB blocks)."""
+    h, _ = hashlib.sha256(), fh.seek(0)
+    while n_bytes > 0 and (block := fh.read(min(n_bytes, 2**20))):
+        h.update(block)
+        n_bytes -= len(block)
+    return h.hexdigest()
+
+
+def _refuse_unknown_kinds(path: Path) -> None:
+    """Refuse zip archives, pickles and anything else that is not HDF5, unread."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK"):
+        raise ModelFileError(
+            f"{path} is a zip archive (the save format of pymc-dice 0.1, or torch.save output), "
+            f"{PICKLE_REFUSED.removeprefix('refused: it holds')}; it was refused. Re-fit the "
+            "model and save it again with this pymc-dice (one netCDF file)"
+        )
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        raise ModelFileError(f"{path}: {PICKLE_REFUSED}")
+    if head != HDF5_MAGIC:
+        raise ModelFileError(
+            f"{path} is not a DiceMMM save file (a netCDF-4 file written by DiceMMM.save): "
+            "it is truncated, damaged or of another kind"
+        )
+
+
+def _check_seal(path: Path, check: bool) -> bool:
+    """Whether the file ends with a seal; with ``check``, the seal must match the bytes."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - 128))
+        m = SEAL_RE.search(fh.read())
+        if m is None:
+            return False
+        if not check:
+            return True
+        n_body = size - len(m[0])
+        if int(m[2]) != n_body or _sha256_of(fh, n_body) != m[1].decode():
             raise ModelFileError(
-                f"{path} has format {manifest.get('format')!r} version "
-                f"{manifest.get('format_version')!r}; this pymc-dice reads {FORMAT!r} "
-                f"version {FORMAT_VERSION}"
+                f"{path} does not match the SHA-256 sealed at its end: the file is corrupted or "
+                "was modified after saving; nothing was loaded"
             )
-        digests = manifest.get("sha256", {})
-        members: dict[str, bytes] = {}
-        for name in digests:
-            if name not in names:
-                raise ModelFileError(f"{path} lacks member {name!r}: the file is incomplete")
-            members[name] = zf.read(name)
-            if check and _sha256(members[name]) != digests[name]:
-                raise ModelFileError(
-                    f"{path}: member {name!r} does not match its SHA-256 in the manifest: "
-                    "the file is corrupted or was modified after saving"
-                )
-    return manifest, members
+    return True
+
+
+def _results_layout(tree: xr.DataTree) -> dict[str, list[str]]:
+    """Variable names per results group (the ``results`` entry of the manifest)."""
+    return {
+        n.path: sorted(map(str, n.to_dataset(inherit=False).variables))
+        for n in tree.subtree
+        if n.path != f"/{GROUP}"
+    }
+
+
+def _h5_layout(group: Any, out: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Variable names per netCDF group, unread (as :func:`_results_layout`)."""
+    if group.name != f"/{GROUP}":
+        out[group.name] = sorted(group.variables)
+        for sub in group.groups.values():
+            _h5_layout(sub, out)
+    return out
+
+
+def _declared_bytes(group: Any) -> int:
+    """Bytes the variables of an h5netcdf group (and its subgroups) declare, unread."""
+    total = 0
+    for var in group.variables.values():
+        dtype = np.dtype(var.dtype) if isinstance(var.dtype, np.dtype) else np.dtype(object)
+        total += int(np.prod(var.shape, dtype=object)) * max(dtype.itemsize, 1)
+    return total + sum(_declared_bytes(g) for g in group.groups.values())
+
+
+def _validated_manifest(path: Path, text: Any, model_type: str) -> Manifest:
+    if not isinstance(text, str):
+        raise ModelFileError(f"{path}: /{GROUP} has no manifest text (found {type(text).__name__})")
+    try:
+        raw = json.loads(text)
+    except ValueError as err:
+        raise ModelFileError(f"{path}: the manifest is not valid JSON ({err})") from err
+    if not isinstance(raw, dict):
+        raise ModelFileError(f"{path}: the manifest is a {type(raw).__name__}, not an object")
+    if raw.get("format") != FORMAT or raw.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has format {raw.get('format')!r} version {raw.get('format_version')!r}; "
+            f"this pymc-dice reads {FORMAT!r} version {FORMAT_VERSION}"
+        )
+    if raw.get("model_type") != model_type:
+        raise ModelFileError(
+            f"{path} was saved by model type {raw.get('model_type')!r}, not {model_type!r}"
+        )
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'manifest'}: {e['msg']}" for e in err.errors()[:3]
+        )
+        raise ModelFileError(f"{path}: invalid manifest ({problems})") from None
+
+
+def _check_layout(path: Path, m: Manifest, limit: int) -> None:
+    """The arrays the manifest declares: total size and the panel's shapes, before reading."""
+    specs = m.arrays
+    total = sum(
+        int(np.prod(s.shape, dtype=object)) * np.dtype(s.dtype).itemsize for s in specs.values()
+    )
+    if total > limit:
+        raise ModelFileError(
+            f"{path}: its arrays declare {total} bytes, over the limit of {limit} "
+            "(pymc_dice.io.MAX_BYTES); nothing was read"
+        )
+    s_len, n_nodes = (
+        len(m.series[0]),
+        len(m.roles.channel_columns) + len(m.roles.mediator_columns) + 1,
+    )
+    dates = specs.get("panel.dates")
+    t_len = dates.shape[0] if dates is not None and len(dates.shape) == 1 else -1
+    c_len = len(m.roles.control_columns)
+    expected = {
+        "panel.values": [s_len, t_len, n_nodes],
+        "panel.controls": [s_len, t_len, c_len],
+        "panel.dates": [t_len],
+        "panel.node_scales": [n_nodes],
+        "panel.control_scales": [c_len],
+        "graph_samples": [len(m.seeds), m.n_draws, s_len, n_nodes, n_nodes],
+    }
+    if "graph_prior" in specs:
+        expected["graph_prior"] = [n_nodes, n_nodes]
+    for name, shape in expected.items():
+        if name not in specs or specs[name].shape != shape:
+            found = specs[name].shape if name in specs else "nothing"
+            raise ModelFileError(f"{path}: array {name!r} should have shape {shape}, not {found}")
+    if specs["panel.dates"].dtype != "int64" or m.train_end > t_len:
+        raise ModelFileError(f"{path}: panel.dates must be int64 with train_end <= {t_len}")
+
+
+def _read_arrays(path: Path, grp: Any, m: Manifest) -> dict[str, np.ndarray]:
+    """Every declared array, after checking names, dtypes and shapes against the file."""
+    found, declared = set(grp.variables), set(m.arrays)
+    if found != declared:
+        missing, extra = sorted(declared - found)[:3], sorted(found - declared)[:3]
+        raise ModelFileError(
+            f"{path}: /{GROUP} variables differ from the manifest (missing {missing}, "
+            f"unexpected {extra})"
+        )
+    for name, spec in m.arrays.items():
+        var = grp.variables[name]
+        want = np.dtype("uint8" if spec.dtype == "bool" else spec.dtype)
+        if (
+            not isinstance(var.dtype, np.dtype)
+            or var.dtype != want
+            or list(var.shape) != spec.shape
+        ):
+            raise ModelFileError(
+                f"{path}: /{GROUP}/{name} is {var.dtype} {list(var.shape)}, but the manifest "
+                f"declares {spec.dtype} {spec.shape}; nothing was loaded"
+            )
+    arrays = {}
+    for name, spec in m.arrays.items():
+        arr = np.asarray(grp.variables[name][...])
+        arrays[name] = arr.astype(bool) if spec.dtype == "bool" else arr
+    return arrays
+
+
+def _read_file(
+    path: Path, model_type: str, check: bool, limit: int
+) -> tuple[Manifest, str, dict[str, np.ndarray], xr.DataTree]:
+    sealed = _check_seal(path, check)
+    with h5netcdf.File(path, "r") as f:
+        if GROUP not in f.groups:
+            raise ModelFileError(
+                f"{path} is a netCDF file but not a DiceMMM save file (it has no /{GROUP} "
+                "group); a pymc-marketing MMM's file loads with pymc_marketing.mmm.MMM.load"
+            )
+        if check and not sealed:
+            raise ModelFileError(
+                f"{path} lacks the SHA-256 seal at its end: it was truncated, extended or "
+                "modified after saving (DiceMMM.load(path, check=False) skips the checks)"
+            )
+        total = _declared_bytes(f)
+        if total > limit:
+            raise ModelFileError(
+                f"{path}: its variables declare {total} bytes, over the limit of {limit} "
+                "(pymc_dice.io.MAX_BYTES); nothing was read"
+            )
+        grp = f.groups[GROUP]
+        text, digest = grp.attrs.get("manifest"), grp.attrs.get("content_sha256")
+        manifest = _validated_manifest(path, text, model_type)
+        _check_layout(path, manifest, limit)
+        layout = _h5_layout(f, {})
+        if layout != manifest.results:
+            want = manifest.results
+            bad = sorted(k for k in layout.keys() | want.keys() if layout.get(k) != want.get(k))
+            raise ModelFileError(
+                f"{path}: results group(s) {bad[:3]} differ from the manifest: a group or "
+                "variable is missing, added or renamed; nothing was loaded"
+            )
+        arrays = _read_arrays(path, grp, manifest)
+    with xr.open_datatree(path, engine=ENGINE) as tree:
+        idata = tree.drop_nodes(GROUP).load()
+    if check and (not isinstance(digest, str) or digest != content_digest(text, arrays, idata)):
+        raise ModelFileError(
+            f"{path}: its content does not match the SHA-256 stored in /{GROUP} "
+            "(content_sha256): the file was modified after saving; nothing was loaded"
+        )
+    return manifest, text, arrays, idata
 
 
 def load_model(
@@ -216,128 +653,141 @@ def load_model(
     check: bool,
     model_type: str,
     factory: Callable[[dict, xr.DataArray | None], Any],
+    max_bytes: int | None = None,
 ) -> Any:
     """Read a save file; ``factory(params, graph)`` builds the unfitted model, which gets
     ``ensemble_``, ``graph_prior_`` and ``idata``. See :meth:`pymc_dice.mmm.DiceMMM.load`
-    (which calls this, with an example) for the checks."""
+    (which calls this, with an example) for the checks; ``max_bytes`` defaults to
+    :data:`MAX_BYTES`."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
-    if not zipfile.is_zipfile(path):
-        raise ModelFileError(
-            f"{path} is not a DiceMMM save file (a zip archive written by DiceMMM.save); "
-            "a pymc-marketing MMM saves a netCDF file: load it with "
-            "pymc_marketing.mmm.MMM.load"
-        )
-    manifest, members = _read_zip(path, model_type, check)
+    limit = MAX_BYTES if max_bytes is None else int(max_bytes)
     try:
-        return _restore(manifest, members, check=check, path=path, factory=factory)
-    except ModelFileError:
-        raise
-    except (KeyError, ValueError, TypeError, RuntimeError) as err:
-        raise ModelFileError(f"{path}: cannot restore the model ({err})") from err
+        _refuse_unknown_kinds(path)
+        manifest, text, arrays, idata = _read_file(path, model_type, check, limit)
+        return _restore(
+            manifest, json.loads(text), arrays, idata, check=check, path=path, factory=factory
+        )
+    except ModelFileError as err:
+        if str(path) in str(err):
+            raise
+        raise ModelFileError(f"{path}: {err}") from None
+    except Exception as err:  # HDF5/netCDF, OSError, zlib, torch: never a raw exception
+        raise ModelFileError(
+            f"{path}: cannot read this save file ({type(err).__name__}: {err}); "
+            "it is damaged or was not written by DiceMMM.save"
+        ) from err
 
 
-def _panel(manifest: dict, arrays: dict, roles: Roles) -> Panel:
-    levels = [arrays[f"series_{k}"] for k in range(len(manifest["series_names"]))]
-    if len(levels) > 1:
-        series = pd.MultiIndex.from_arrays(levels, names=manifest["series_names"])
-    else:
-        series = pd.Index(levels[0], name=manifest["series_names"][0])
-    return Panel(
-        values=arrays["values"],
-        controls=arrays["controls"],
-        roles=roles,
-        dates=pd.DatetimeIndex(arrays["dates"].astype("datetime64[ns]")),
-        series=series,
-        node_scaler=Scaler(roles.nodes, arrays["node_scales"]),
-        control_scaler=Scaler(roles.control_columns, arrays["control_scales"]),
-        train_end=int(manifest["train_end"]),
-    )
+def _value(arr: np.ndarray, spec: ArraySpec, device: torch.device) -> Any:
+    """A stored array as numpy, or as the torch tensor it was saved from."""
+    if spec.torch_dtype is None:
+        return arr
+    return torch.from_numpy(np.array(arr)).to(device=device, dtype=getattr(torch, spec.torch_dtype))
 
 
-def _arms(manifest, members, arrays, mcfg, tcfg, roles: Roles) -> list[TrainedArm]:
+def _arm(
+    k: int, entry: ArmEntry, arrays: dict, m: Manifest, mcfg, roles: Roles, device: torch.device
+) -> TrainedArm:
+    nodes = list(roles.nodes)
+    known = {f.name for f in dataclasses.fields(TrainedArm)}
+    unknown = sorted(set(entry.fields) - known)
+    if unknown:
+        raise ModelFileError(f"arm {k} stores fields {unknown} unknown to this pymc-dice version")
+    cand = arrays[f"arm{k}.candidates"]
+    if cand.shape != (len(nodes), len(nodes)):
+        raise ModelFileError(f"arm {k}: candidates have shape {cand.shape}, not {len(nodes)}^2")
+    cand_t, n_ctrl = torch.as_tensor(cand, device=device), len(roles.control_columns)
+    built = build_modules(mcfg, len(nodes), n_ctrl, cand_t)
+    modules = dict(zip(("decoder", "encoder", "restricted"), built, strict=True))
+    kwargs: dict[str, Any] = {}
+    for name, spec in entry.fields.items():
+        prefix = f"arm{k}.{name}"
+        if spec.kind == "json":
+            kwargs[name] = spec.value
+        elif spec.kind == "array":
+            kwargs[name] = _value(arrays[prefix], m.arrays[prefix], device)
+        elif spec.kind == "dict":
+            kwargs[name] = {
+                key: _value(arrays[f"{prefix}.{key}"], m.arrays[f"{prefix}.{key}"], device)
+                for key in spec.keys
+            }
+        elif spec.kind == "selection":
+            graph = graph_dataarray(arrays[f"{prefix}.graph"], nodes, name=spec.name)
+            used = {d for dims in spec.evidence.values() for d in dims}
+            evidence = xr.Dataset(
+                {v: (dims, arrays[f"{prefix}.evidence.{v}"]) for v, dims in spec.evidence.items()},
+                coords={d: nodes for d in ("source", "target") if d in used},
+            )
+            kwargs[name] = Selection(graph, spec.method, evidence)
+        elif spec.kind == "module":
+            kwargs[name] = modules.get(name)
+            if kwargs[name] is None:
+                raise ModelFileError(f"arm {k} stores weights of {name!r}, which this arm lacks")
+            state = {
+                key: _value(
+                    arrays[f"{prefix}.{key}"], m.arrays[f"{prefix}.{key}"], torch.device("cpu")
+                )
+                for key in spec.keys
+            }
+            kwargs[name].load_state_dict(state)
+            kwargs[name].to(device).eval()
+        else:
+            kwargs[name] = None
+    for name, module in modules.items():
+        if module is not None and entry.fields.get(name, FieldSpec(kind="none")).kind != "module":
+            raise ModelFileError(f"arm {k} lacks the weights of its {name!r}")
+    if kwargs.get("encoder") is not None:
+        for p in kwargs["encoder"].parameters():
+            p.requires_grad_(False)
+    return TrainedArm(**kwargs)
+
+
+def _restore(
+    m: Manifest,
+    raw: dict,
+    arrays: dict,
+    idata: xr.DataTree,
+    *,
+    check: bool,
+    path: Path,
+    factory: Callable,
+) -> Any:
+    roles = Roles(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw["roles"].items()})
+    nodes = list(roles.nodes)
+    graph = None
+    if "graph_prior" in arrays:
+        graph = graph_dataarray(arrays["graph_prior"], nodes, name="graph")
+    model = factory(dict(raw["params"]), graph)
+    mcfg, tcfg = model.model_cfg, model.trainer_cfg
     try:
         device = resolve_device(tcfg.device)
     except ValueError:
         logger.warning("device %r is not available: loading on the CPU", tcfg.device)
         device = torch.device("cpu")
-    nodes = list(roles.nodes)
-    cand_np = arrays["candidates"]
-    cand = torch.as_tensor(cand_np, device=device)
-    n, n_ctrl = len(nodes), len(roles.control_columns)
-    arms = []
-    for k, meta in enumerate(manifest["arms"]):
-        weights = torch.load(
-            io.BytesIO(members[f"weights/chain_{k}.pt"]), map_location="cpu", weights_only=True
-        )
-        decoder, encoder, restricted = build_modules(mcfg, n, n_ctrl, cand)
-        for module, key in ((decoder, "decoder"), (encoder, "encoder"), (restricted, "restricted")):
-            if module is not None:
-                module.load_state_dict(weights[key])
-                module.to(device).eval()
-                if key == "encoder":
-                    for p in module.parameters():
-                        p.requires_grad_(False)
-        selection = None
-        if f"selection_{k}" in arrays:
-            sel = graph_dataarray(arrays[f"selection_{k}"], nodes, name="selected_graph")
-            selection = Selection(sel, meta["selection_method"], xr.Dataset())
-        arms.append(
-            TrainedArm(
-                arm=meta["arm"],
-                seed=int(meta["seed"]),
-                decoder=decoder,
-                candidates=cand_np,
-                encoder=encoder,
-                restricted=restricted,
-                edge_prob=arrays.get(f"edge_prob_{k}"),
-                selection=selection,
-                fixed_graph=arrays.get(f"fixed_graph_{k}"),
-                history=meta["history"],
-                fit_seconds=float(meta["fit_seconds"]),
-                interrupted=bool(meta["interrupted"]),
-            )
-        )
-    return arms
-
-
-def _restore(manifest: dict, members: dict[str, bytes], *, check: bool, path, factory) -> Any:
-    params = dict(manifest["params"])
-    arrays = dict(np.load(io.BytesIO(members["arrays.npz"]), allow_pickle=False))
-    roles = Roles(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in manifest["roles"].items()}
-    )
-    graph = None
-    if "graph_prior" in arrays:
-        graph = graph_dataarray(arrays["graph_prior"], list(roles.nodes), name="graph")
-    model = factory(params, graph)
-    mcfg, tcfg = model.model_cfg, model.trainer_cfg
-    panel = _panel(manifest, arrays, roles)
-    arms = _arms(manifest, members, arrays, mcfg, tcfg, roles)
+    if len(m.series) > 1:
+        series = pd.MultiIndex.from_arrays(m.series, names=m.series_names)
+    else:
+        series = pd.Index(m.series[0], name=m.series_names[0])
+    dates = pd.DatetimeIndex(arrays["panel.dates"].astype("datetime64[ns]"))
+    node_scaler = Scaler(roles.nodes, arrays["panel.node_scales"])
+    control_scaler = Scaler(roles.control_columns, arrays["panel.control_scales"])
+    panel = Panel(arrays["panel.values"], arrays["panel.controls"], roles, dates, series,
+                  node_scaler, control_scaler, m.train_end)  # fmt: skip
+    arms = [_arm(k, entry, arrays, m, mcfg, roles, device) for k, entry in enumerate(m.arms)]
     model.graph_prior_ = graph
-    model.ensemble_ = FittedEnsemble(
-        roles=roles,
-        panel=panel,
-        arms=arms,
-        seeds=[int(s) for s in manifest["seeds"]],
-        graph_samples=arrays["graph_samples"],
-        model_config=mcfg,
-    )
-    if check and model.id != manifest["id"]:
+    samples = arrays["graph_samples"]
+    model.ensemble_ = FittedEnsemble(roles, panel, arms, list(m.seeds), samples, mcfg)
+    if check and model.id != m.id:
         raise ModelFileError(
             f"{path}: the model id recomputed from the stored configuration ({model.id}) "
-            f"differs from the stored id ({manifest['id']}): the configuration was modified "
-            "after saving, or the file comes from an incompatible DiceMMM version"
+            f"differs from the stored id ({m.id}): the configuration was modified after "
+            "saving, or the file comes from an incompatible DiceMMM version"
         )
-    with tempfile.TemporaryDirectory() as tmp:
-        nc = Path(tmp) / "idata.nc"
-        nc.write_bytes(members["idata.nc"])
-        with xr.open_datatree(nc, engine="h5netcdf") as tree:
-            model.idata = tree.load()
-    if check and model.idata.attrs.get("id") != manifest["id"]:
+    if check and idata.attrs.get("id") != m.id:
         raise ModelFileError(
-            f"{path}: idata.nc belongs to model {model.idata.attrs.get('id')!r}, "
-            f"not {manifest['id']!r}"
+            f"{path}: its results belong to model {idata.attrs.get('id')!r}, not {m.id!r}"
         )
+    model.idata = idata
     return model

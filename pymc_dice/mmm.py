@@ -476,14 +476,19 @@ class DiceMMM:
     # ------------------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write the fitted model to ONE zip file (layout in the module docstring).
+        """Write the fitted model to ONE netCDF-4 file (docs/pymc-marketing.md, "The save file").
+
+        The results groups are ``idata``'s, so ``xarray.open_datatree(path)`` and
+        ``arviz.from_netcdf(path)`` read them; the group ``/pymc_dice`` holds the manifest and
+        the network weights as plain arrays (no pickle). Written through a temporary file.
 
         Parameters
         ----------
         path : str or PathLike
-            File to write (any name; ``.dice`` or ``.zip`` is customary).
+            File to write (any name; ``.nc`` is customary).
         overwrite : bool, default False
-            Replace an existing file; otherwise an existing path raises ``FileExistsError``.
+            Replace an existing file; otherwise an existing path raises ``FileExistsError``
+            and is left untouched.
 
         Returns
         -------
@@ -493,14 +498,15 @@ class DiceMMM:
         Examples
         --------
         >>> import tempfile, pathlib
+        >>> import xarray as xr
         >>> from pymc_dice.simulate import sparse_target
         >>> df = sparse_target(n_series=4, n_periods=30, seed=0).df[["date", "geo", "tv", "y"]]
         >>> mmm = DiceMMM(model_config={"arm": "nograph"},
         ...               trainer_config={"epochs_stage2": 1, "horizon": 2})
         >>> _ = mmm.fit(df, progressbar=False, random_seed=0)
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.dice"
-        >>> mmm.save(path).name
-        'model.dice'
+        >>> path = mmm.save(pathlib.Path(tempfile.mkdtemp()) / "model.nc")
+        >>> sorted(xr.open_datatree(path).children)[:3]
+        ['constant_data', 'fit_data', 'observed_data']
         >>> mmm.save(path)
         Traceback (most recent call last):
         ...
@@ -516,21 +522,27 @@ class DiceMMM:
     def load(cls, path: str | os.PathLike, *, check: bool = True) -> DiceMMM:
         """Load a model written by :meth:`save`.
 
-        Only plain data is read: JSON, ``npz`` with ``allow_pickle=False``, ``torch.load``
-        with ``weights_only=True`` and netCDF.
+        Only plain data is read: no pickle, no ``torch.load``. Before any netCDF parsing the
+        SHA-256 seal at the end of the file is checked; then the declared array sizes
+        (``pymc_dice.io.MAX_BYTES``), the manifest schema, every array's dtype and shape, the
+        SHA-256 of the content, and the model id. Nothing is written, not even a temporary
+        file.
 
         Parameters
         ----------
         path : str or PathLike
         check : bool, default True
-            Check the model id recomputed from the stored configuration against the stored
-            one, and each member's SHA-256.
+            Check the seal, the content SHA-256 and the model id (``False`` skips them to
+            salvage a file modified on purpose; the schema and size checks always run).
 
         Raises
         ------
         ModelFileError
-            Not a DiceMMM file (e.g. a pymc-marketing netCDF), a file saved by another model
-            type or format version, a corrupted or modified member, or a model id mismatch.
+            Not a DiceMMM file (e.g. a pymc-marketing netCDF), a zip file of pymc-dice 0.1 or
+            a pickle (refused unread), a file saved by another model type or format version,
+            a corrupted, truncated or modified file, or a model id mismatch.
+        FileNotFoundError
+            No file at ``path``.
 
         Examples
         --------
@@ -541,7 +553,7 @@ class DiceMMM:
         >>> mmm = DiceMMM(model_config={"arm": "nograph"},
         ...               trainer_config={"epochs_stage2": 1, "horizon": 2})
         >>> _ = mmm.fit(df[df["date"] < dates[30]], progressbar=False, random_seed=0)
-        >>> path = mmm.save(pathlib.Path(tempfile.mkdtemp()) / "model.dice")
+        >>> path = mmm.save(pathlib.Path(tempfile.mkdtemp()) / "model.nc")
         >>> back = DiceMMM.load(path)
         >>> new = df[df["date"] >= dates[30]]
         >>> back.id == mmm.id, bool((back.predict(new) == mmm.predict(new)).all())

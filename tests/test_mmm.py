@@ -1,9 +1,7 @@
 """DiceMMM: fit on a plain DataFrame, idata layout, contributions and ROAS units, forecasts,
-save/load, bad input, diagnostics and plots (small panels, a few epochs)."""
+bad input, diagnostics and plots (small panels, a few epochs)."""
 
-import json
 import warnings
-import zipfile
 
 import matplotlib
 
@@ -18,7 +16,7 @@ from pymc_marketing.data.idata.schema import MMMIdataSchema  # noqa: E402
 from pymc_marketing.mmm.summary import MMMSummaryFactory  # noqa: E402
 
 from pymc_dice.config import ModelConfig, TrainerConfig  # noqa: E402
-from pymc_dice.exceptions import DataValidationError, ModelFileError, NotFittedError  # noqa: E402
+from pymc_dice.exceptions import DataValidationError, NotFittedError  # noqa: E402
 from pymc_dice.idata import contributions_over_time, validate_idata  # noqa: E402
 from pymc_dice.mmm import DiceMMM  # noqa: E402
 from pymc_dice.simulate import sparse_target  # noqa: E402
@@ -283,104 +281,6 @@ def test_predict_errors(fitted, split, plain):
         fitted.predict(new[new["date"] != dates[1]])
     with pytest.raises(NotFittedError, match="fit"):
         DiceMMM().predict(new)
-
-
-# ----------------------------------------------------------------------------------------
-# save / load
-# ----------------------------------------------------------------------------------------
-
-
-def _rewrite(src, dst, *, manifest=None, member=None):
-    """Copy a save file, editing the manifest (a function) or replacing one member's bytes."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for name in zin.namelist():
-            data = zin.read(name)
-            if name == "manifest.json" and manifest is not None:
-                man = json.loads(data)
-                manifest(man)
-                data = json.dumps(man).encode()
-            if member is not None and name == member[0]:
-                data = member[1](data)
-            zout.writestr(name, data)
-    return dst
-
-
-def test_save_load_round_trip(fitted, split, tmp_path):
-    path = fitted.save(tmp_path / "model.dice")
-    assert zipfile.is_zipfile(path)
-    back = DiceMMM.load(path)
-    X = split[1][["date", "geo", *CHANNELS]]
-    np.testing.assert_array_equal(back.predict(X), fitted.predict(X))
-    assert back.id == fitted.id and back.roles_ == fitted.roles_
-    assert back.seeds_ == fitted.seeds_
-    xr.testing.assert_allclose(back.graph_, fitted.graph_)
-    xr.testing.assert_equal(back.selected_graph_, fitted.selected_graph_)
-    xr.testing.assert_equal(
-        back.idata.posterior["channel_contribution"],
-        fitted.idata.posterior["channel_contribution"],
-    )
-    assert validate_idata(back.idata) == []
-    pd.testing.assert_series_equal(back.roas(), fitted.roas())
-    assert back.model_cfg == fitted.model_cfg and back.trainer_cfg == fitted.trainer_cfg
-
-
-def test_save_refuses_overwrite(fitted, tmp_path):
-    path = fitted.save(tmp_path / "model.dice")
-    with pytest.raises(FileExistsError, match="overwrite=True"):
-        fitted.save(path)
-    assert fitted.save(path, overwrite=True) == path
-    with pytest.raises(NotFittedError):
-        DiceMMM().save(tmp_path / "other.dice")
-
-
-def test_load_rejects_foreign_and_tampered_files(fitted, full, tmp_path):
-    path = fitted.save(tmp_path / "model.dice")
-    # another model type: a netCDF results file (what pymc-marketing's MMM.save writes)
-    nc = tmp_path / "mmm.nc"
-    fitted.idata.to_netcdf(nc, engine="h5netcdf")
-    with pytest.raises(ModelFileError, match="not a DiceMMM save file"):
-        DiceMMM.load(nc)
-
-    def other_type(m):
-        m["model_type"] = "MMMM (Multi-Dimensional Marketing Mix Model)"
-
-    with pytest.raises(ModelFileError, match="saved by model type 'MMMM"):
-        DiceMMM.load(_rewrite(path, tmp_path / "a.dice", manifest=other_type))
-    # tampered weights
-    corrupt = ("weights/chain_0.pt", lambda b: b[:-8] + b"\x00" * 8)
-    with pytest.raises(ModelFileError, match="SHA-256"):
-        DiceMMM.load(_rewrite(path, tmp_path / "b.dice", member=corrupt))
-
-    # a configuration changed after saving: the recomputed model id differs
-    def edit_config(m):
-        m["params"]["model_config"]["tau"] = 0.9
-
-    with pytest.raises(ModelFileError, match="model id"):
-        DiceMMM.load(_rewrite(path, tmp_path / "c.dice", manifest=edit_config))
-
-    # the id of another model
-    def other_id(m):
-        m["id"] = full.id
-
-    with pytest.raises(ModelFileError, match="model id"):
-        DiceMMM.load(_rewrite(path, tmp_path / "d.dice", manifest=other_id))
-    # a member swapped in from another model (with its digest): the idata belongs elsewhere
-    other = full.save(tmp_path / "full.dice")
-    with zipfile.ZipFile(other) as zf:
-        foreign = zf.read("idata.nc")
-
-    def swap_idata(m):
-        import hashlib
-
-        m["sha256"]["idata.nc"] = hashlib.sha256(foreign).hexdigest()
-
-    swapped = _rewrite(
-        path, tmp_path / "e.dice", manifest=swap_idata, member=("idata.nc", lambda b: foreign)
-    )
-    with pytest.raises(ModelFileError, match="belongs to model"):
-        DiceMMM.load(swapped)
-    with pytest.raises(FileNotFoundError):
-        DiceMMM.load(tmp_path / "missing.dice")
 
 
 # ----------------------------------------------------------------------------------------
