@@ -298,7 +298,8 @@ def keep_channel_paths(selection: Selection, channels: Sequence[str], target: st
     would silently set its ROAS to zero. A channel left without any directed path to the target
     gets its direct edge back; the structural decoder's shrinkage prior on the edge effect then
     keeps a channel without effect near zero (shrunk, not cut). The restored edges are listed
-    in ``evidence["restored_edges"]`` (``"source->target"`` strings).
+    in ``evidence["restored"]`` (a ``(source, target)`` 0/1 graph; :func:`edge_list` names
+    them).
 
     Examples
     --------
@@ -306,7 +307,7 @@ def keep_channel_paths(selection: Selection, channels: Sequence[str], target: st
     >>> cut = graph_dataarray(np.zeros((4, 4)), nodes)
     >>> cut.loc["tv", "visits"] = cut.loc["visits", "y"] = 1.0
     >>> sel = keep_channel_paths(Selection(cut, "effect", xr.Dataset()), ["tv", "radio"], "y")
-    >>> sel.evidence["restored_edges"].values.tolist(), float(sel.graph.loc["radio", "y"])
+    >>> edge_list(sel.evidence["restored"]), float(sel.graph.loc["radio", "y"])
     (['radio->y'], 1.0)
     """
     graph = selection.graph.transpose(*GRAPH_DIMS)
@@ -317,13 +318,24 @@ def keep_channel_paths(selection: Selection, channels: Sequence[str], target: st
         reach = reach | (reach.astype(int) @ adj.astype(int) > 0)
     t = nodes.index(target)
     new = np.asarray(graph.values, dtype=float).copy()
-    restored = []
+    restored = np.zeros_like(new)
     for ch in channels:
         j = nodes.index(ch)
         if not reach[j, t]:
-            new[j, t] = 1.0
-            restored.append(f"{ch}->{target}")
-    evidence = selection.evidence.assign(
-        restored_edges=xr.DataArray(np.asarray(restored, dtype=str), dims="restored")
-    )
+            new[j, t] = restored[j, t] = 1.0
+    evidence = selection.evidence.assign(restored=graph.copy(data=restored).rename("restored"))
     return Selection(graph.copy(data=new), selection.method, evidence)
+
+
+def edge_list(graph: xr.DataArray) -> list[str]:
+    """The edges of a ``(source, target)`` graph as ``"source->target"`` strings.
+
+    Examples
+    --------
+    >>> edge_list(graph_dataarray([[0, 1], [0, 0]], ["tv", "y"]))
+    ['tv->y']
+    """
+    g = graph.transpose(*GRAPH_DIMS)
+    src, tgt = np.nonzero(np.asarray(g.values) != 0)
+    names = [str(v) for v in g["source"].values]
+    return [f"{names[i]}->{names[j]}" for i, j in zip(src, tgt, strict=True)]

@@ -31,7 +31,7 @@ import torch
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pymc_dice.arms import ARM_SPECS, TrainedArm, build_modules, resolve_device
+from pymc_dice.arms import ARM_SPECS, TrainedArm, build_modules, prepare_panel, resolve_device
 from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles, Scaler
 from pymc_dice.ensemble import FittedEnsemble
@@ -688,8 +688,9 @@ def _value(arr: np.ndarray, spec: ArraySpec, device: torch.device) -> Any:
 
 
 def _arm(
-    k: int, entry: ArmEntry, arrays: dict, m: Manifest, mcfg, roles: Roles, device: torch.device
+    k: int, entry: ArmEntry, arrays: dict, m: Manifest, mcfg, panel: Panel, device: torch.device
 ) -> TrainedArm:
+    roles = panel.roles
     nodes = list(roles.nodes)
     known = {f.name for f in dataclasses.fields(TrainedArm)}
     unknown = sorted(set(entry.fields) - known)
@@ -698,8 +699,9 @@ def _arm(
     cand = arrays[f"arm{k}.candidates"]
     if cand.shape != (len(nodes), len(nodes)):
         raise ModelFileError(f"arm {k}: candidates have shape {cand.shape}, not {len(nodes)}^2")
-    cand_t, n_ctrl = torch.as_tensor(cand, device=device), len(roles.control_columns)
-    built = build_modules(mcfg, len(nodes), n_ctrl, cand_t)
+    cand_t, n_ctrl = torch.as_tensor(cand, device=device), panel.decoder_controls.shape[-1]
+    n_series = panel.values.shape[0]
+    built = build_modules(mcfg, len(nodes), n_ctrl, cand_t, panel.n_channels, n_series)
     modules = dict(zip(("decoder", "encoder", "restricted"), built, strict=True))
     kwargs: dict[str, Any] = {}
     for name, spec in entry.fields.items():
@@ -775,7 +777,8 @@ def _restore(
     control_scaler = Scaler(roles.control_columns, arrays["panel.control_scales"])
     panel = Panel(arrays["panel.values"], arrays["panel.controls"], roles, dates, series,
                   node_scaler, control_scaler, m.train_end)  # fmt: skip
-    arms = [_arm(k, entry, arrays, m, mcfg, roles, device) for k, entry in enumerate(m.arms)]
+    panel = prepare_panel(panel, mcfg)  # the time features a structural decoder reads
+    arms = [_arm(k, entry, arrays, m, mcfg, panel, device) for k, entry in enumerate(m.arms)]
     model.graph_prior_ = graph
     samples = arrays["graph_samples"]
     model.ensemble_ = FittedEnsemble(roles, panel, arms, list(m.seeds), samples, mcfg)

@@ -32,6 +32,7 @@ import pandas as pd
 import xarray as xr
 
 from pymc_dice.exceptions import CliError
+from pymc_dice.graph import edge_list
 
 __all__ = [
     "MARKER",
@@ -141,23 +142,6 @@ def add_placebo(df: pd.DataFrame, *, source: str, by: str, seed: int) -> pd.Data
     rng = np.random.default_rng(seed)
     out["placebo"] = out.groupby(by)[source].transform(lambda s: rng.permutation(s.to_numpy()))
     return out
-
-
-def edge_list(graph: xr.DataArray) -> list[str]:
-    """The edges of a ``(source, target)`` graph as ``"source->target"`` strings.
-
-    Examples
-    --------
-    >>> from pymc_dice.graph import graph_dataarray
-    >>> edge_list(graph_dataarray([[0, 1], [0, 0]], ["tv", "y"]))
-    ['tv->y']
-    """
-    return [
-        f"{s}->{t}"
-        for s in graph.source.values
-        for t in graph.target.values
-        if graph.sel(source=s, target=t) > 0
-    ]
 
 
 def split_held_out(df: pd.DataFrame, date_column: str, n_hold: int) -> pd.DataFrame:
