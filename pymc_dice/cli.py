@@ -26,7 +26,9 @@ from pathlib import Path
 from pymc_dice.exceptions import CliError, PymcDiceError
 from pymc_dice.workflow import prepare_out, read_csv, remove_created
 
-PRESETS = ("sparse_target", "rawlog")
+PRESETS = ("sparse_target", "rawlog", "national", "geo_panel")
+#: presets whose series count is ``n_geos`` (``national`` has one series without it)
+GEO_PRESETS = ("national", "geo_panel")
 
 #: full-size and ``--quick`` settings of ``demo`` (``fit`` uses the same model settings)
 DEMO_DEFAULTS = {
@@ -49,11 +51,13 @@ QUICK = {
 }
 
 
-def _simulate(preset: str, n_series: int, n_periods: int, seed: int):
-    import importlib
+def _simulate(preset: str, n_series: int | None, n_periods: int, seed: int):
+    import pymc_dice.simulate as sim
 
-    module = importlib.import_module("pymc_dice.simulate")  # the module, not the function
-    return getattr(module, preset)(n_series=n_series, n_periods=n_periods, seed=seed)
+    kwargs = {"n_periods": n_periods, "seed": seed}
+    if n_series is not None:
+        kwargs["n_geos" if preset in GEO_PRESETS else "n_series"] = n_series
+    return sim.PRESETS[preset](**kwargs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,7 +366,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         bayesian=not args.no_bayesian,
         title="pymc-dice demo report",
         meta=meta,
-        save_model=out / "model.dice",
+        save_model=out / "model.nc",
     )
 
 
@@ -385,7 +389,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
             f"--placebo {args.placebo!r} is not one of the channels {list(roles.channel_columns)}"
         )
     out = Path(args.out)
-    model_path = Path(args.model) if args.model else out / "model.dice"
+    model_path = Path(args.model) if args.model else out / "model.nc"
     if model_path.exists() and not args.overwrite:
         raise CliError(f"{model_path} exists; pass --overwrite to replace it or choose --model")
     out = prepare_out(out, args.overwrite, created=args.created)
@@ -432,9 +436,9 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
     Examples
     --------
-    >>> args = build_parser().parse_args(["diagnose", "r/model.dice", "sales.csv", "--out", "d"])
+    >>> args = build_parser().parse_args(["diagnose", "r/model.nc", "sales.csv", "--out", "d"])
     >>> args.model, args.strict
-    ('r/model.dice', False)
+    ('r/model.nc', False)
     >>> cmd_diagnose(args)  # doctest: +SKIP
     0
     """
@@ -541,8 +545,8 @@ forecast and the influence tests; pass --holdout 0 to fit on every date.
 """
 
 _EPILOG_DIAGNOSE = """examples:
-  pymc-dice diagnose fit-report/model.dice sales.csv --out diag
-  pymc-dice diagnose dice-report/model.dice dice-report/data.csv \\
+  pymc-dice diagnose fit-report/model.nc sales.csv --out diag
+  pymc-dice diagnose dice-report/model.nc dice-report/data.csv \\
                      --truth dice-report/truth.nc --out diag
 
 The CSV must hold the dates the model was fitted on (the same values) and may add later dates,
@@ -602,7 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("csv", help="input CSV (a date column, channels, target, optional dims)")
     fit.add_argument("--out", required=True, help="report folder")
-    fit.add_argument("--model", help="model file to write (default: <out>/model.dice)")
+    fit.add_argument("--model", help="model file to write (default: <out>/model.nc)")
     fit.add_argument(
         "--bayesian",
         action="store_true",
@@ -645,7 +649,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("preset", choices=PRESETS)
     sim.add_argument("--out", required=True, help="output folder")
-    sim.add_argument("--n-series", type=int, default=96)
+    sim.add_argument(
+        "--n-series",
+        type=int,
+        default=None,
+        help="series (geos for national / geo_panel); default: the preset's own",
+    )
     sim.add_argument("--n-periods", type=int, default=104)
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument(

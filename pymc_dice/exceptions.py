@@ -54,10 +54,10 @@ class ModelFileError(PymcDiceError):
 
     Examples
     --------
-    >>> raise ModelFileError("model.dice is not a DiceMMM save file")
+    >>> raise ModelFileError("model.nc is not a DiceMMM save file")
     Traceback (most recent call last):
     ...
-    pymc_dice.exceptions.ModelFileError: model.dice is not a DiceMMM save file
+    pymc_dice.exceptions.ModelFileError: model.nc is not a DiceMMM save file
     """
 
 

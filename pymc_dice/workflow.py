@@ -442,7 +442,7 @@ def diagnose_saved(
 
     Examples
     --------
-    >>> dice = DiceMMM.load("r/model.dice")  # doctest: +SKIP
+    >>> dice = DiceMMM.load("r/model.nc")  # doctest: +SKIP
     >>> diagnose_saved(dice, df, out=Path("d")).verdict  # doctest: +SKIP
     'ok'
     """

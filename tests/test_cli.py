@@ -133,7 +133,7 @@ def test_quick_demo_writes_the_full_report(quick_demo):
     comparison = xr.load_dataset(out / "attribution.nc")
     assert comparison["model"].values.tolist() == ["bayesian", "dice"]
     assert np.isfinite(comparison["roas_abs_error_mean"].values).all()
-    assert (out / "model.dice").exists() and (out / "truth.nc").exists()
+    assert (out / "model.nc").exists() and (out / "truth.nc").exists()
 
 
 def test_quick_demo_report_screenshot(quick_demo, tmp_path):
@@ -201,12 +201,12 @@ def test_fit_then_diagnose_round_trip(tmp_path, capsys):
     cols = ["--mediators", "visits,branded_search", "--controls", "price,event", "--dims", "geo"]
     rc, stdout, err = run(["fit", csv, *cols, *TINY, "--out", fit_dir], capsys)
     assert rc == 0, err
-    model = fit_dir / "model.dice"
+    model = fit_dir / "model.nc"
     assert model.exists() and (fit_dir / "index.html").exists()
     # the saved model is never replaced without --overwrite
     before = model.read_bytes()
     rc, _, err = run(["fit", csv, *cols, *TINY, "--out", fit_dir], capsys)
-    assert rc == 2 and "model.dice exists" in err and model.read_bytes() == before
+    assert rc == 2 and "model.nc exists" in err and model.read_bytes() == before
 
     diag_dir = tmp_path / "diag"
     rc, stdout, err = run(["diagnose", model, csv, "--truth", truth, "--out", diag_dir], capsys)
@@ -342,7 +342,7 @@ def test_diagnose_strict_exits_1_unless_the_verdict_is_ok(tmp_path, capsys, monk
     cols = ["--mediators", "visits,branded_search", "--controls", "price,event", "--dims", "geo"]
     rc, _, err = run(["fit", csv, *cols, *TINY, "--out", tmp_path / "fit"], capsys)
     assert rc == 0, err
-    model = tmp_path / "fit" / "model.dice"
+    model = tmp_path / "fit" / "model.nc"
     original = workflow.diagnose_saved
 
     def with_verdict(verdict):

@@ -61,7 +61,7 @@ _FILES = {
     "diagnostics.nc": "DiceMMM diagnostics: CIG, AR-CIG, graph swap, checks, verdict",
     "attribution.nc": "the attribution test suite of every model (`model` dim)",
     "bayesian_idata.nc": "the pymc-marketing MMM's InferenceData DataTree",
-    "model.dice": "the saved DiceMMM (DiceMMM.load)",
+    "model.nc": "the saved DiceMMM (DiceMMM.load)",
     "data.csv": "the panel the models were fitted on (plus held-out dates)",
     "truth.nc": "the simulator's truth (graph, contributions, ROAS)",
 }
