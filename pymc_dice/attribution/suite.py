@@ -51,8 +51,8 @@ DESCRIPTIONS: dict[str, str] = {
     "roas_error": "roas - true_roas",
     "roas_abs_error_mean": "mean over channels of |roas_error|",
     "contribution_corr": "Pearson correlation of model and true contributions over cells",
-    "cig": "channel -> target one-step influence (scaled units), finite differences",
-    "ar_cig": "channel -> target influence summed over t+1..t+H (scaled units)",
+    "cig": "channel -> target influence on dates t and t+1 (scaled units), finite differences",
+    "ar_cig": "channel -> target influence summed over t..t+H (scaled units)",
     "cig_nauprc": "nAUPRC of cig against the true direct channel -> target edges",
     "cig_auroc": "AUROC of cig against the true direct channel -> target edges",
     "ar_cig_nauprc": "nAUPRC of ar_cig against the true direct channel -> target edges",
@@ -352,9 +352,12 @@ def _influence(
 
     channels = list(adapter.channels)
     origins = np.arange(n_window - horizon)
-    kw = {"delta": delta, "scheme": "forward", "offset": 1, "reduce": False}
-    ar = cig_finite_difference(box, box.base, origins, horizon=horizon, **kw)[..., 0]
-    one = cig_finite_difference(box, box.base, origins, horizon=1, **kw)[..., 0]
+    # a channel acts on its own date in both model classes (a pymc-marketing MMM's adstock,
+    # DiceMMM's structural decoder): reads start at the pulse date (k = 0, offset 0), so
+    # CIG sums k = 0, 1 and AR-CIG k = 0..H (docs/concepts.md)
+    kw = {"delta": delta, "scheme": "forward", "offset": 0, "reduce": False}
+    ar = cig_finite_difference(box, box.base, origins, horizon=horizon + 1, **kw)[..., 0]
+    one = cig_finite_difference(box, box.base, origins, horizon=2, **kw)[..., 0]
     out: dict[str, Any] = {
         "n_origins": len(origins),
         "n_forecasts": box.n_calls,
