@@ -488,7 +488,7 @@ def roas_criteria(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     cov = {m: pooled_coverage(m) for m in ("DiceMMM", "MMM")}
     ratio = mean("MMM", "fit_seconds") / mean("DiceMMM", "fit_seconds")
     return [
-        {"criterion": "mean relative |ROAS error|: DiceMMM <= MMM", **err,
+        {"criterion": "mean relative abs. ROAS error: DiceMMM <= MMM", **err,
          "met": bool(err["DiceMMM"] <= err["MMM"])},
         {"criterion": "no negative ROAS where the truth is positive (count)", **neg,
          "met": neg["DiceMMM"] == 0},

@@ -30,6 +30,8 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import sys
 import time
@@ -54,7 +56,7 @@ __all__ = [
     "PRESETS",
     "ROAS_SEEDS",
     "fit_dice_mmm",
-    "fit_pymc_mmm",
+    "pymc_mmm",
     "roas_settings",
     "run_roas",
     "score_model",
@@ -136,7 +138,31 @@ def fit_dice_mmm(
     return dice, time.perf_counter() - start
 
 
-def fit_pymc_mmm(
+def pymc_mmm(roles: Roles):
+    """pymc-marketing's MMM as the suite fits it (module docstring), unfitted.
+
+    Examples
+    --------
+    >>> from pymc_dice.simulate import national
+    >>> mmm = pymc_mmm(Roles(**national(n_periods=10).roles))
+    >>> mmm.adstock.l_max, type(mmm.saturation).__name__, mmm.control_columns
+    (8, 'LogisticSaturation', ['price', 'event'])
+    """
+    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
+
+    return MMM(
+        date_column=roles.date_column,
+        channel_columns=list(roles.channel_columns),
+        control_columns=list(roles.control_columns) or None,
+        target_column=roles.target_column,
+        adstock=GeometricAdstock(l_max=8),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+        dims=tuple(roles.dims),
+    )
+
+
+def _fit_pymc_mmm(
     train: pd.DataFrame,
     roles: Roles,
     seed: int,
@@ -146,37 +172,23 @@ def fit_pymc_mmm(
     tune: int = 300,
     warmup: bool = True,
 ):
-    """pymc-marketing's MMM (module docstring) fitted on ``train``; returns
-    ``(model, fit seconds, warm-up seconds)`` (NaN without ``warmup``).
-
-    Examples
-    --------
-    >>> mmm, seconds, compile_s = fit_pymc_mmm(train, roles, 0, draws=20)  # doctest: +SKIP
-    """
-    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
-
-    def build():
-        return MMM(
-            date_column=roles.date_column,
-            channel_columns=list(roles.channel_columns),
-            control_columns=list(roles.control_columns) or None,
-            target_column=roles.target_column,
-            adstock=GeometricAdstock(l_max=8),
-            saturation=LogisticSaturation(),
-            yearly_seasonality=2,
-            dims=tuple(roles.dims),
-        )
-
+    """:func:`pymc_mmm` fitted on ``train``; returns ``(model, fit seconds, warm-up
+    seconds)`` (NaN without ``warmup``)."""
+    build = functools.partial(pymc_mmm, roles)
     cols = [roles.date_column, *roles.dims, *roles.channel_columns, *roles.control_columns]
     X, y = train[cols], train[roles.target_column]
     cores = max(1, min(chains, os.cpu_count() or 1))
     seconds = {}
     runs = ([("warmup", 1, 10)] if warmup else []) + [("fit", chains, draws)]
+    loggers = [logging.getLogger(name) for name in ("pymc", "pymc.sampling.mcmc", "pymc_marketing")]
+    levels = [lg.level for lg in loggers]
     for label, n_chains, n_draws in runs:
         mmm = build()
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            for lg in loggers:
+                lg.setLevel(logging.ERROR)
             mmm.fit(
                 X,
                 y,
@@ -188,6 +200,8 @@ def fit_pymc_mmm(
                 progressbar=False,
             )
         seconds[label] = time.perf_counter() - start
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
     return mmm, seconds["fit"], seconds.get("warmup", float("nan"))
 
 
@@ -198,14 +212,10 @@ def _scaled(idata: xr.DataTree, var: str, dims: tuple[str, ...]) -> xr.DataArray
     return idata["posterior"].dataset[var] * scale
 
 
-def model_outputs(model: Any, dims: tuple[str, ...]) -> dict[str, xr.DataArray]:
+def _model_outputs(model: Any, dims: tuple[str, ...]) -> dict[str, xr.DataArray]:
     """``contribution`` (chain, draw, date, *dims, channel) and the posterior-mean ``fit``
     (date, *dims), original units, of a fitted DiceMMM or pymc-marketing MMM (both keep
     ``channel_contribution`` and ``mu`` in scaled units in their posterior).
-
-    Examples
-    --------
-    >>> out = model_outputs(dice, ())  # doctest: +SKIP
     """
     contrib = _scaled(model.idata, "channel_contribution", dims)
     fit = _scaled(model.idata, "mu", dims).mean(("chain", "draw"))
@@ -251,8 +261,10 @@ def score_model(
     >>> contrib = (spend * [2.2, 0.1]).expand_dims(chain=1, draw=1)
     >>> y = xr.DataArray([3.0, 4.0, 5.0], dims="date", coords={"date": dates})
     >>> s = score_model(contrib, y, y[:1], spend=spend, truth=truth, observed=y, held_out=y[:1])
-    >>> s["relative_error"], s["zero_truth"], s["r2_in_sample"]
-    ({'tv': 0.1, 'placebo': None}, {'placebo': {'roas': 0.1, 'share': 0.04347826086956519}}, 1.0)
+    >>> round(s["relative_error"]["tv"], 6), s["relative_error"]["placebo"], s["r2_in_sample"]
+    (0.1, None, 1.0)
+    >>> {k: round(v, 4) for k, v in s["zero_truth"]["placebo"].items()}  # 0.3 / (6.6 + 0.3)
+    {'roas': 0.1, 'share': 0.0435}
     """
     channels = [str(c) for c in truth["channel"].values]
     truth = truth.transpose(*spend.dims)
@@ -306,7 +318,7 @@ def _windows(sim, n_hold: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def roas_seed(
+def _roas_seed(
     preset: str,
     settings: Mapping[str, Any],
     seed: int,
@@ -315,14 +327,7 @@ def roas_seed(
     decoder: str | None = None,
     bar=None,
 ) -> dict[str, dict[str, Any]]:
-    """Simulate, fit both models and score them for one replicate: ``{model: scores}``.
-
-    Examples
-    --------
-    >>> res = roas_seed("national", roas_settings("national"), 0)  # doctest: +SKIP
-    >>> sorted(res)  # doctest: +SKIP
-    ['DiceMMM', 'MMM']
-    """
+    """Simulate, fit both models and score them for one replicate: ``{model: scores}``."""
     from pymc_dice.attribution import DiceAdapter, PymcMarketingAdapter
 
     data_seed = derive_seed(root_seed, "roas-data", preset, seed)
@@ -339,13 +344,13 @@ def roas_seed(
             )
             compile_s, adapter = float("nan"), DiceAdapter(model)
         else:
-            model, seconds, compile_s = fit_pymc_mmm(
+            model, seconds, compile_s = _fit_pymc_mmm(
                 w["train"], w["roles"], fit_seed, chains=int(settings["chains"]),
                 draws=int(settings["draws"]), tune=int(settings["tune"]),
                 warmup=bool(settings["warmup"]),
             )  # fmt: skip
             adapter = PymcMarketingAdapter(model)
-        parts = model_outputs(model, w["dims"])
+        parts = _model_outputs(model, w["dims"])
         forecast = adapter.predict(w["df"]).sel(date=w["held_out"]["date"])
         scores = score_model(parts["contribution"], parts["fit"], forecast, **grids)
         out[name] = {
@@ -398,20 +403,24 @@ def run_roas(
 
     Examples
     --------
-    >>> out = run_roas("roas-out", overrides={"n_periods": 60, "draws": 20})  # doctest: +SKIP
+    >>> import tempfile
+    >>> run_roas(tempfile.mkdtemp(), preset="global")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown preset 'global'; choose from national, geo_panel
     """
     from tqdm.auto import tqdm
 
     from pymc_dice.workflow import prepare_out
 
     started = time.time()
-    out = prepare_out(Path(out_dir), overwrite)
     settings = roas_settings(preset, quick, overrides)
+    out = prepare_out(Path(out_dir), overwrite)
     n_seeds = ROAS_SEEDS[quick] if seeds is None else int(seeds)
     runs: dict[str, dict[str, Any]] = {m: {} for m in MODELS}
     with tqdm(total=n_seeds * len(MODELS), desc=f"roas {preset}", disable=not progressbar) as bar:
         for seed in range(n_seeds):
-            for model, scores in roas_seed(
+            for model, scores in _roas_seed(
                 preset, settings, seed, root_seed=root_seed, decoder=decoder, bar=bar
             ).items():
                 runs[model][f"seed{seed}"] = scores
