@@ -18,22 +18,45 @@ TINY = {
     "epochs_stage2": 2,
     "eval_every": 1,
 }
-REQUIRED = ("mse_target@7", "mse_all@7", "cig_nauprc", "ar_cig_nauprc", "edge_auroc",
-            "selected_f1", "shd", "fit_seconds")
+REQUIRED = (
+    "mse_target@7",
+    "mse_all@7",
+    "cig_nauprc",
+    "ar_cig_nauprc",
+    "edge_auroc",
+    "selected_f1",
+    "shd",
+    "fit_seconds",
+)
 
 
 @pytest.fixture(scope="module")
 def sparse(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "sparse"
-    bench.run_bench("sparse-target", out, seeds=2, arms=["oracle", "dice-hard"], overrides=TINY,
-                    progressbar=False, command="test")
+    bench.run_bench(
+        "sparse-target",
+        out,
+        seeds=2,
+        arms=["oracle", "dice-hard"],
+        overrides=TINY,
+        progressbar=False,
+        command="test",
+    )
     return out
 
 
 def test_sparse_target_writes_every_file_with_per_seed_lists(sparse):
     names = {p.name for p in sparse.iterdir()}
-    assert {"results.json", "results.nc", "results.md", "config.json", "tradeoff.png",
-            "graph_swap.png", "cache", ".pymc-dice-output"} <= names
+    assert {
+        "results.json",
+        "results.nc",
+        "results.md",
+        "config.json",
+        "tradeoff.png",
+        "graph_swap.png",
+        "cache",
+        ".pymc-dice-output",
+    } <= names
     res = json.loads((sparse / "results.json").read_text())["suites"]["sparse-target"]
     assert res["seeds"] == [0, 1] and res["sizes"] == ["S8-T40"]
     assert set(res["arms"]) == {"oracle", "dice-hard"}
@@ -59,9 +82,12 @@ def test_netcdf_matches_json_and_markdown_has_the_rows(sparse):
             for var in REQUIRED:
                 stored = np.array(res["arms"][arm]["S8-T40"][var], dtype=float)
                 np.testing.assert_array_equal(ds[var].sel(arm=arm, size="S8-T40").values, stored)
-        learned = ds["graph_swap"].sel(arm="dice-hard", graph_input="learned", metric="mse_target@7")
+        learned = ds["graph_swap"].sel(
+            arm="dice-hard", graph_input="learned", metric="mse_target@7"
+        )
         np.testing.assert_array_equal(
-            learned.values.ravel(), res["graph_swap"]["dice-hard"]["S8-T40"]["learned"]["mse_target@7"]
+            learned.values.ravel(),
+            res["graph_swap"]["dice-hard"]["S8-T40"]["learned"]["mse_target@7"],
         )
     md = (sparse / "results.md").read_text()
     assert "| arm | MSE@7 target | MSE@7 all | CIG nAUPRC | AR-CIG nAUPRC | edge AUROC |" in md
@@ -81,8 +107,14 @@ def test_resume_reads_the_cache_and_never_refits(sparse, monkeypatch):
         raise AssertionError("a cached job was trained again")
 
     monkeypatch.setattr("pymc_dice.train.fit_arm", refit)
-    bench.run_bench("sparse-target", sparse, seeds=2, arms=["oracle", "dice-hard"],
-                    overrides=TINY, progressbar=False)
+    bench.run_bench(
+        "sparse-target",
+        sparse,
+        seeds=2,
+        arms=["oracle", "dice-hard"],
+        overrides=TINY,
+        progressbar=False,
+    )
     assert json.loads((sparse / "results.json").read_text()) == before
     assert json.loads((sparse / "config.json").read_text())["jobs_from_cache"] == 4
 
@@ -92,14 +124,21 @@ def test_a_foreign_non_empty_folder_is_refused(tmp_path):
     from pymc_dice.exceptions import CliError
 
     with pytest.raises(CliError, match="not written by pymc-dice"):
-        bench.run_bench("sparse-target", tmp_path, seeds=1, arms=["nograph"], overrides=TINY,
-                        progressbar=False)
+        bench.run_bench(
+            "sparse-target", tmp_path, seeds=1, arms=["nograph"], overrides=TINY, progressbar=False
+        )
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
 def test_graph_swap_suite_reports_every_decoder_and_input(tmp_path):
-    out = bench.run_bench("graph-swap", tmp_path / "gs", seeds=1, arms=["dice-soft", "causalmmm"],
-                          overrides=TINY, progressbar=False)
+    out = bench.run_bench(
+        "graph-swap",
+        tmp_path / "gs",
+        seeds=1,
+        arms=["dice-soft", "causalmmm"],
+        overrides=TINY,
+        progressbar=False,
+    )
     swap = json.loads((out / "results.json").read_text())["suites"]["graph-swap"]["graph_swap"]
     assert list(swap["dice-soft"]["S8-T40"]) == list(GRAPH_INPUTS)
     # causalmmm deploys its probabilities: it has no binary "selected" support to swap in
@@ -112,8 +151,14 @@ def test_graph_swap_suite_reports_every_decoder_and_input(tmp_path):
 
 def test_rdt_reports_per_setting_and_scores_several_graphs(tmp_path):
     grid = {"base": {"R": 1, "d": 6, "T": 40}, "R": (1, 2), "d": (5,), "T": ()}
-    out = bench.run_bench("rdt", tmp_path / "rdt", seeds=1, arms=["oracle", "dice-hard"],
-                          overrides={**TINY, "rdt": grid}, progressbar=False)
+    out = bench.run_bench(
+        "rdt",
+        tmp_path / "rdt",
+        seeds=1,
+        arms=["oracle", "dice-hard"],
+        overrides={**TINY, "rdt": grid},
+        progressbar=False,
+    )
     res = json.loads((out / "results.json").read_text())["suites"]["rdt"]
     assert res["sizes"] == ["R1-d6-T40", "R2-d6-T40", "R1-d5-T40"]
     with xr.open_dataset(out / "results.nc") as ds:
@@ -129,8 +174,14 @@ def test_rdt_reports_per_setting_and_scores_several_graphs(tmp_path):
 
 
 def test_rawlog_reports_union_and_per_series_scores(tmp_path):
-    out = bench.run_bench("rawlog", tmp_path / "rl", seeds=1, arms=["nograph", "causalmmm"],
-                          overrides=TINY, progressbar=False)
+    out = bench.run_bench(
+        "rawlog",
+        tmp_path / "rl",
+        seeds=1,
+        arms=["nograph", "causalmmm"],
+        overrides=TINY,
+        progressbar=False,
+    )
     figures = json.loads((out / "results.json").read_text())["suites"]["rawlog"]["arms"]
     causal = figures["causalmmm"]["S8-T40"]
     assert np.isfinite(causal["edge_auroc"][0]) and np.isfinite(causal["ar_cig_nauprc_series"][0])
@@ -140,11 +191,24 @@ def test_rawlog_reports_union_and_per_series_scores(tmp_path):
 
 def test_command_line_runs_a_suite_and_prints_the_table(tmp_path, capsys):
     sizes = [f"--size={k}={v}" for k, v in TINY.items()]
-    code = bench.main(["sparse-target", "--arms", "nograph,fullgraph", "--seeds", "1",
-                       "--out", str(tmp_path / "cli"), "--no-progress", *sizes])
+    code = bench.main(
+        [
+            "sparse-target",
+            "--arms",
+            "nograph,fullgraph",
+            "--seeds",
+            "1",
+            "--out",
+            str(tmp_path / "cli"),
+            "--no-progress",
+            *sizes,
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
-    assert "| nograph |" in printed and "| fullgraph |" in printed and "results written to" in printed
+    assert (
+        "| nograph |" in printed and "| fullgraph |" in printed and "results written to" in printed
+    )
     assert bench.main(["sparse-target", "--arms", "nope", "--out", str(tmp_path / "x")]) == 2
     with pytest.raises(ValueError, match="unknown size parameter"):
         bench.suite_settings("sparse-target", overrides={"n_seris": 3})
@@ -152,10 +216,38 @@ def test_command_line_runs_a_suite_and_prints_the_table(tmp_path, capsys):
 
 def test_support_variants_expand_the_dice_arms():
     assert bench.expand_arms(bench.ARMS, ["topk", "validation"])[-4:] == [
-        "dice-soft/topk", "dice-soft/validation", "dice-hard/topk", "dice-hard/validation"
+        "dice-soft/topk",
+        "dice-soft/validation",
+        "dice-hard/topk",
+        "dice-hard/validation",
     ]
     with pytest.raises(ValueError, match="support variant"):
         bench.parse_arm("oracle/topk")
+
+
+def test_paper_suites_keep_the_papers_decoder_unless_asked():
+    from pymc_dice.arms import decoder_name
+
+    # the DICE arms default to the structural decoder elsewhere; the paper ran the GRU one
+    for label in ("dice-hard", "dice-soft/topk", "oracle", "nograph", "fullgraph"):
+        assert decoder_name(bench.model_config(label, 8)) == "graph-safe"
+    assert decoder_name(bench.model_config("causalmmm", 8, "structural")) == "causalmmm"
+    assert decoder_name(bench.model_config("dice-hard", 8, "structural")) == "structural"
+    # the paper decoder leaves the job parameters (hence seeds and cache keys) as they were
+    default = bench.suite_settings("sparse-target")["S32-T60"]
+    assert "decoder" not in default
+    assert (
+        bench.suite_settings("sparse-target", overrides={"decoder": "graph-safe"})["S32-T60"]
+        == default
+    )
+    structural = bench.suite_settings("sparse-target", overrides={"decoder": "structural"})
+    assert structural["S32-T60"]["decoder"] == "structural"
+    with pytest.raises(ValueError, match="unknown decoder"):
+        bench.suite_settings("sparse-target", overrides={"decoder": "gru"})
+    args = bench.add_arguments(__import__("argparse").ArgumentParser()).parse_args(
+        ["sparse-target", "--decoder", "structural"]
+    )
+    assert args.decoder == "structural"
 
 
 @pytest.mark.slow
