@@ -201,11 +201,12 @@ def toy_job(job: Job) -> dict[str, Any]:
     """
     rng = np.random.default_rng(job.job_seed)
     n = int(job.params_dict.get("n", 10))
-    x = rng.normal(size=n) + (1.0 if job.arm == "b" else 0.0)
+    shifted = job.arm.endswith("b")  # the toy's second arm is shifted by one
+    x = rng.normal(size=n) + (1.0 if shifted else 0.0)
     q = np.quantile(x, [0.1, 0.9])
     return {
         "mean": float(x.mean()),
-        "first": float(x[0]) if job.arm == "a" else None,  # NaN where it does not apply
+        "first": None if shifted else float(x[0]),  # NaN where it does not apply
         "quantiles": {"q10": float(q[0]), "q90": float(q[1])},
         "_dims": {"quantiles": ["quantile"]},
     }
