@@ -160,6 +160,18 @@ class AttributionAdapter:
         """
         raise NotImplementedError(f"{type(self).__name__} must implement contributions_by_chain")
 
+    def contribution_draws(self, data: pd.DataFrame | None = None) -> xr.DataArray:
+        """Channel contributions per posterior draw ``(chain, draw, date, *dims, channel)``,
+        original units; a model without draws has one (its chain mean).
+
+        Examples
+        --------
+        >>> model, data = toy_demo()
+        >>> model.contribution_draws(data).sizes["draw"]
+        1
+        """
+        return self.contributions_by_chain(data).expand_dims("draw", axis=1)
+
     def counterfactual_predict(self, scenarios: Sequence[pd.DataFrame]) -> xr.DataArray:
         """Mean forecast ``(scenario, date, *dims)`` of the target (original units) for each
         scenario frame: the held-out dates with the date, dims, channel and control columns.
@@ -388,14 +400,26 @@ class PymcMarketingAdapter(AttributionAdapter):
         >>> PymcMarketingAdapter(mmm).contributions_by_chain().dims  # doctest: +SKIP
         ('chain', 'date', 'geo', 'channel')
         """
+        return self.contribution_draws(data).mean("draw")
+
+    def contribution_draws(self, data: pd.DataFrame | None = None) -> xr.DataArray:
+        """Zero-spend counterfactual contributions per draw ``(chain, draw, date, *dims,
+        channel)``, original units.
+
+        Examples
+        --------
+        >>> PymcMarketingAdapter(mmm).contribution_draws().dims  # doctest: +SKIP
+        ('chain', 'draw', 'date', 'geo', 'channel')
+        """
         frame = self._fit_frame(data)
         actual = self._response(frame, after_fit=False)
         parts = []
         for ch in self.channels:
             zeroed = frame.assign(**{ch: 0.0})
-            parts.append((actual - self._response(zeroed, after_fit=False)).mean("draw"))
+            parts.append(actual - self._response(zeroed, after_fit=False))
         out = xr.concat(parts, dim=pd.Index(list(self.channels), name="channel"))
-        return out.transpose("chain", "date", *self.dims, "channel").rename("channel_contribution")
+        order = ("chain", "draw", "date", *self.dims, "channel")
+        return out.transpose(*order).rename("channel_contribution")
 
     def counterfactual_predict(self, scenarios: Sequence[pd.DataFrame]) -> xr.DataArray:
         """Posterior-mean forecasts ``(scenario, date, *dims)`` of held-out scenario frames.
@@ -488,11 +512,23 @@ class DiceAdapter(AttributionAdapter):
         >>> DiceAdapter(dice).contributions_by_chain().dims  # doctest: +SKIP
         ('chain', 'date', 'geo', 'channel')
         """
+        return self.contribution_draws(data).mean("draw")
+
+    def contribution_draws(self, data: pd.DataFrame | None = None) -> xr.DataArray:
+        """``posterior.channel_contribution`` x ``target_scale``: ``(chain, draw, date,
+        *dims, channel)``, original units (posterior draws of a structural decoder, graph
+        samples of the GRU arms).
+
+        Examples
+        --------
+        >>> DiceAdapter(dice).contribution_draws().dims  # doctest: +SKIP
+        ('chain', 'draw', 'date', 'geo', 'channel')
+        """
         idata = self.model.idata
         scale = idata["constant_data"].dataset["target_scale"]
         scale = scale.squeeze([d for d in scale.dims if d not in self.dims], drop=True)
         contrib = idata["posterior"].dataset["channel_contribution"] * scale
-        out = contrib.mean("draw").transpose("chain", "date", *self.dims, "channel")
+        out = contrib.transpose("chain", "draw", "date", *self.dims, "channel")
         return out.rename("channel_contribution")
 
     def counterfactual_predict(self, scenarios: Sequence[pd.DataFrame]) -> xr.DataArray:

@@ -25,6 +25,8 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "contribution": ("channel",),
     "roas": ("channel",),
     "roas_sd_across_chains": ("channel",),
+    "roas_lower": ("channel",),
+    "roas_upper": ("channel",),
     "true_contribution": ("channel",),
     "true_roas": ("channel",),
     "roas_error": ("channel",),
@@ -46,6 +48,8 @@ DESCRIPTIONS: dict[str, str] = {
     "contribution": "total channel contribution over the fitted window (original target units)",
     "roas": "contribution / spend",
     "roas_sd_across_chains": "sd over chains (MCMC chains or seeds) of the per-chain ROAS",
+    "roas_lower": "5 % quantile over (chain, draw) of the per-draw ROAS (90 % interval)",
+    "roas_upper": "95 % quantile over (chain, draw) of the per-draw ROAS (90 % interval)",
     "true_contribution": "true total contribution over the fitted window",
     "true_roas": "true contribution / spend over the fitted window",
     "roas_error": "roas - true_roas",
@@ -189,8 +193,11 @@ def _fitted_window(
 ) -> dict[str, Any]:
     """Contributions, ROAS, its sd over chains and the placebo share on the fitted window."""
     cells = ("date", *adapter.dims)
-    contrib_chain = adapter.contributions_by_chain(data).reindex(channel=list(adapter.channels))
+    contrib_draws = adapter.contribution_draws(data).reindex(channel=list(adapter.channels))
+    contrib_chain = contrib_draws.mean("draw")
     contrib_cells = contrib_chain.mean("chain")
+    roas_draws = roas_from_totals(contrib_draws, spend_grid, ("chain", "draw", "channel"))
+    interval = roas_draws.quantile([0.05, 0.95], ("chain", "draw"))
     contribution = contrib_cells.sum(cells)
     roas = roas_from_totals(contrib_cells, spend_grid)
     roas_chain = roas_from_totals(contrib_chain, spend_grid, ("chain", "channel"))
@@ -213,6 +220,8 @@ def _fitted_window(
         "contribution": contribution,
         "roas": roas,
         "roas_sd_across_chains": roas_sd,
+        "roas_lower": interval.sel(quantile=0.05, drop=True),
+        "roas_upper": interval.sel(quantile=0.95, drop=True),
         "placebo_share": placebo_share,
         "contribution_cells": contrib_cells,
         "n_chains": n_chains,
