@@ -308,39 +308,51 @@ def plot_forecast(
 # --------------------------------------------------------------------------------------------
 
 
-def plot_roas(table: pd.DataFrame) -> Figure:
-    """ROAS per channel: one bar per model (its ``"<model> sd"`` column as error bars) and the
-    ``"truth"`` column in black, from a table indexed by channel
-    (:func:`pymc_dice.report.roas_table` with ``channel`` as the index).
+def plot_roas(comparison: xr.Dataset) -> Figure:
+    """ROAS per channel: one bar per model with its 90 % interval over posterior draws
+    (``roas_lower`` / ``roas_upper``) and the truth in black when known, from a
+    :func:`pymc_dice.attribution.compare` result.
 
     Examples
     --------
-    >>> table = pd.DataFrame({"dice": [1.0, 2.0], "dice sd": [0.1, 0.2], "truth": [1.1, 1.8]},
-    ...                      index=pd.Index(["tv", "radio"], name="channel"))
-    >>> plot_roas(table).axes[0].get_title()
-    'ROAS per channel vs truth'
+    >>> ds = xr.Dataset({"roas": (("model", "channel"), [[1.0, 2.0]]),
+    ...                  "roas_lower": (("model", "channel"), [[0.8, 1.5]]),
+    ...                  "roas_upper": (("model", "channel"), [[1.3, 2.6]]),
+    ...                  "true_roas": (("model", "channel"), [[1.1, 1.8]])},
+    ...                 coords={"model": ["dice"], "channel": ["tv", "radio"]})
+    >>> plot_roas(ds).axes[0].get_title()
+    'ROAS per channel vs truth (90 % intervals)'
     """
-    cols = [c for c in table.columns if not c.endswith(" sd")]
+    models = [str(m) for m in comparison["model"].values]
+    channels = [str(c) for c in comparison["channel"].values]
+    truth = None
+    if "true_roas" in comparison:
+        t = comparison["true_roas"].max("model", skipna=True).values
+        truth = t if np.isfinite(t).any() else None
+    bars = models + (["truth"] if truth is not None else [])
     fig = Figure(figsize=(12, 3.6), layout="constrained")
     ax = fig.subplots()
-    width = 0.8 / max(len(cols), 1)
-    x = np.arange(len(table))
-    for k, c in enumerate(cols):
-        sd = table.get(f"{c} sd")
-        ax.bar(
-            x + (k - (len(cols) - 1) / 2) * width,
-            table[c].fillna(0.0),
-            width,
-            yerr=None if sd is None else sd.fillna(0.0),
-            capsize=2,
-            label=c,
-            color="black" if c == "truth" else f"C{k}",
-            alpha=0.85,
-        )
-    ax.set_xticks(x, list(table.index))
+    width = 0.8 / max(len(bars), 1)
+    x = np.arange(len(channels))
+    for k, name in enumerate(bars):
+        pos = x + (k - (len(bars) - 1) / 2) * width
+        if name == "truth":
+            ax.bar(pos, np.nan_to_num(truth), width, label="truth", color="black", alpha=0.85)
+            continue
+        est = comparison["roas"].sel(model=name).values
+        err = None
+        if "roas_lower" in comparison:
+            lo = comparison["roas_lower"].sel(model=name).values
+            hi = comparison["roas_upper"].sel(model=name).values
+            if np.isfinite(lo).any():
+                err = np.nan_to_num(np.stack([est - lo, hi - est]).clip(min=0))
+        ax.bar(pos, np.nan_to_num(est), width, yerr=err, capsize=3, label=name,
+               color=f"C{k}", alpha=0.85)  # fmt: skip
+    ax.set_xticks(x, channels)
     ax.axhline(0, color="black", linewidth=0.5)
     ax.set_ylabel("ROAS (contribution / spend)")
-    ax.set_title("ROAS per channel" + (" vs truth" if "truth" in cols else ""))
+    ax.set_title("ROAS per channel" + (" vs truth" if truth is not None else "")
+                 + " (90 % intervals)")  # fmt: skip
     ax.legend(fontsize=9)
     return fig
 

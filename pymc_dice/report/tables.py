@@ -79,30 +79,43 @@ def summary_table(
 
 
 def roas_table(ds: xr.Dataset) -> pd.DataFrame:
-    """ROAS per channel (rows) for each model of a :func:`pymc_dice.attribution.compare`
-    result, with its sd over chains (``"<model> sd"``) and the truth (``"truth"``) when known.
+    """ROAS per channel (rows) of every model of a :func:`pymc_dice.attribution.compare`
+    result: the estimate with its 90 % interval over posterior draws (``"<model>"``, text
+    ``"2.1 [1.8, 2.4]"``), the truth (``"truth"``) and each model's relative error
+    (``"<model> error"``) when the truth is known.
 
     Examples
     --------
-    >>> ds = xr.Dataset({"roas": (("model", "channel"), [[1.0, 2.0]])},
+    >>> ds = xr.Dataset({"roas": (("model", "channel"), [[1.0, 2.0]]),
+    ...                  "roas_lower": (("model", "channel"), [[0.8, 1.5]]),
+    ...                  "roas_upper": (("model", "channel"), [[1.3, 2.6]]),
+    ...                  "true_roas": (("model", "channel"), [[1.1, 2.0]])},
     ...                 coords={"model": ["dice"], "channel": ["tv", "radio"]})
-    >>> roas_table(ds)
-      channel  dice
-    0      tv   1.0
-    1   radio   2.0
+    >>> roas_table(ds).to_dict("records")[0]
+    {'channel': 'tv', 'truth': 1.1, 'dice': '1 [0.8, 1.3]', 'dice error': '-9 %'}
     """
-    out = {}
-    for m in [str(v) for v in ds["model"].values]:
-        out[m] = ds["roas"].sel(model=m).to_series()
-        if "roas_sd_across_chains" in ds:
-            sd = ds["roas_sd_across_chains"].sel(model=m).to_series()
-            if np.isfinite(sd.values).any():
-                out[f"{m} sd"] = sd
+    out: dict[str, Any] = {}
+    true = None
     if "true_roas" in ds:
-        true = ds["true_roas"].max("model", skipna=True).to_series()
-        if np.isfinite(true.values).any():
-            out["truth"] = true
-    table = pd.DataFrame(out)
+        t = ds["true_roas"].max("model", skipna=True).to_series()
+        if np.isfinite(t.values).any():
+            true = out["truth"] = t
+    for m in [str(v) for v in ds["model"].values]:
+        est = ds["roas"].sel(model=m).to_series()
+        if "roas_lower" in ds and np.isfinite(ds["roas_lower"].sel(model=m).values).any():
+            lo = ds["roas_lower"].sel(model=m).to_series()
+            hi = ds["roas_upper"].sel(model=m).to_series()
+            out[m] = [
+                f"{format_value(e)} [{format_value(a)}, {format_value(b)}]"
+                for e, a, b in zip(est, lo, hi, strict=True)
+            ]
+        else:
+            out[m] = est
+        if true is not None:
+            rel = (est - true) / true.where(true != 0)
+            out[f"{m} error"] = [f"{v:+.0%}".replace("%", " %") if np.isfinite(v) else "–"
+                                 for v in rel]  # fmt: skip
+    table = pd.DataFrame(out, index=ds["channel"].values)
     table.index.name = "channel"
     return table.reset_index()
 

@@ -165,10 +165,15 @@ def _comparison_section(rd: ReportData, img: _Figures) -> Block:
     roas = roas_table(rd.comparison)
     items: list[Item] = [
         ("p", lead),
-        ("table", summary_table(rd.comparison, rd.diagnostics, rd.dice_model)),
-        ("h3", "ROAS per channel"),
+        (
+            "h3",
+            "ROAS per channel, with 90 % intervals"
+            + (" against the truth" if rd.has_truth else ""),
+        ),
         ("table", roas),
-        img("roas.png", plot_roas(roas.set_index("channel"))),
+        ("h3", "Attribution tests"),
+        ("table", summary_table(rd.comparison, rd.diagnostics, rd.dice_model)),
+        img("roas.png", plot_roas(rd.comparison)),
     ]
     return ("comparison", SECTIONS["comparison"], items)
 
