@@ -11,6 +11,7 @@ and the pointwise log-likelihood that ``az.loo`` reads. See ``docs/structural.md
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -209,9 +210,21 @@ def laplace_posterior(
 
     hess = jacrev(jacrev(objective), chunk_size=chunk_size)(mean[:n_joint])
     hess = 0.5 * (hess + hess.T)
+    if not torch.isfinite(hess).all():  # e.g. a Hill curve at exactly zero spend
+        warnings.warn(
+            "the Hessian of the posterior has non-finite entries: those directions fall back "
+            "on the prior's curvature (intervals there are as wide as the prior)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        hess = torch.nan_to_num(hess, nan=0.0, posinf=0.0, neginf=0.0)
     sds = [priors.raw_sd, priors.level_sd, priors.series_sd, priors.gamma_sd]
     floor = min(1.0 / sd**2 for sd in sds)
-    evals, evecs = torch.linalg.eigh(hess)
+    try:
+        evals, evecs = torch.linalg.eigh(hess)
+    except torch.linalg.LinAlgError:  # ill-conditioned: a small ridge at the prior floor
+        ridge = floor * torch.eye(hess.shape[0], dtype=hess.dtype, device=hess.device)
+        evals, evecs = torch.linalg.eigh(hess + ridge)
     n_floored = int((evals < floor).sum())
     evals = evals.clamp_min(floor)
     post.cov = (evecs / evals) @ evecs.T
