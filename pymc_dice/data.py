@@ -349,7 +349,19 @@ class Panel:
 
     @property
     def decoder_controls(self) -> np.ndarray:
-        """Controls plus time features ``[S, T, C + F]``: what a decoder reads."""
+        """Controls plus time features ``[S, T, C + F]``: what a decoder reads.
+
+        Examples
+        --------
+        >>> from pymc_dice.simulate import national
+        >>> sim = national(n_periods=52, seed=0)
+        >>> p = Panel.from_frame(sim.df, Roles(**sim.roles))
+        >>> p.decoder_controls is p.controls  # no time features: the controls themselves
+        True
+        >>> c = p.with_season(1, False).decoder_controls  # price, event + 2 Fourier terms
+        >>> c.shape, bool((c[..., :2] == p.controls).all())
+        ((1, 52, 4), True)
+        """
         feats = self.time_features_for(self.dates)
         if not feats.shape[1]:
             return self.controls

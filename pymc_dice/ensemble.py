@@ -219,16 +219,91 @@ class FittedEnsemble:
 
     Examples
     --------
+    The default model has a structural decoder: its ``draw`` dim holds posterior draws of the
+    decoder's parameters (one national series, two channels, tiny settings for speed):
+
     >>> from pymc_dice.mmm import DiceMMM
-    >>> from pymc_dice.simulate import sparse_target
+    >>> from pymc_dice.simulate import national, sparse_target
+    >>> df = national(n_channels=2, n_periods=40, seed=0).df
+    >>> mmm = DiceMMM(control_columns=["price", "event"],
+    ...               trainer_config={"n_seeds": 1, "max_iter": 30})
+    >>> idata = mmm.fit(df, progressbar=False, random_seed=0, draws=4)
+    >>> ens = mmm.ensemble_
+    >>> ens.structural, ens.n_draws, ens.device.type, ens.dim_coords  # no dims: one series
+    (True, 4, 'cpu', {})
+    >>> y_pred, contrib = ens.contributions()
+    >>> y_pred.shape, contrib.shape  # chain, draw, series, date (, channel)
+    ((1, 4, 1, 40), (1, 4, 1, 40, 2))
+    >>> bool(np.array_equal(contrib, ens.structural_contributions()[1]))
+    True
+    >>> ens.to_grid(y_pred, 2).shape  # series onto the custom dims: none here, dropped
+    (1, 4, 40)
+
+    Noise scale and pointwise log-likelihood of every draw (the ``log_likelihood`` group):
+
+    >>> sigma, ll = ens.target_sigma(), ens.log_likelihood()
+    >>> sigma.shape, bool((sigma > 0).all()), ll.shape, bool(np.isfinite(ll).all())
+    ((1, 4), True, (1, 4, 1, 40), True)
+    >>> ds = ens.log_likelihood_dataset()
+    >>> ds["y"].dims, bool(np.allclose(ds["y"], idata["log_likelihood"]["y"]))
+    (('chain', 'draw', 'date'), True)
+    >>> (x,) = ens.float64(ens.panel.values)
+    >>> node_sigma = ens.map_arms(lambda g: lambda d: d.sigma())  # any function of a draw
+    >>> x.dtype, node_sigma.shape, bool(np.allclose(node_sigma[..., -1], sigma))
+    (torch.float64, (1, 4, 3), True)
+
+    The results tree is rebuilt exactly; ROAS and graphs are read from it and the arms:
+
+    >>> tree = ens.to_idata(dict(idata.attrs))
+    >>> sorted(tree.children) == sorted(idata.children)
+    True
+    >>> bool(tree["posterior_predictive"]["y"].equals(idata["posterior_predictive"]["y"]))
+    True
+    >>> per_chain = ens.roas_per_chain(idata)
+    >>> per_chain.dims, bool(np.allclose(ens.roas(idata), per_chain.mean("chain")))
+    (('chain', 'channel'), True)
+    >>> prob = ens.edge_probability()
+    >>> prob.shape, bool(np.allclose(ens.mean_graph(), prob.mean(0)))  # chain, source, target
+    ((1, 3, 3), True)
+    >>> ens.selected_graph().sel(target="y").values.tolist()  # tv, social -> y
+    [1.0, 1.0, 0.0]
+
+    Forecast three weeks past the fitted dates, spend and controls held at their last value
+    (``x`` and ``c`` span fitted and new dates, scaled):
+
+    >>> p = ens.panel
+    >>> dates = p.dates[-1] + pd.to_timedelta([7, 14, 21], "D")
+    >>> x = np.concatenate([p.values, np.repeat(p.values[:, -1:], 3, 1)], 1)
+    >>> c = np.concatenate([p.controls, np.repeat(p.controls[:, -1:], 3, 1)], 1)
+    >>> fc = ens.forecast(x, c, dates)
+    >>> fc.dims, fc.shape, fc.attrs["units"]
+    (('chain', 'draw', 'date'), (1, 4, 3), 'original')
+    >>> feats = p.time_features_for(p.dates.append(dates))[None]  # what the decoder reads
+    >>> ahead = ens.structural_forecast(x, np.concatenate([c, feats], -1), 3)  # scaled
+    >>> ahead.shape, bool(np.allclose(fc, ahead[:, :, 0] * p.node_scaler.scales[-1]))
+    ((1, 4, 1, 3), True)
+
+    A GRU arm has no parameter draws: its contributions come from :meth:`rollout_target`,
+    actual spend minus each channel zeroed, after a teacher-forced warm-up of ``max_lag``:
+
     >>> df = sparse_target(n_series=4, n_periods=30, seed=0).df[["date", "geo", "tv", "y"]]
     >>> mmm = DiceMMM(model_config={"arm": "nograph"},
     ...               trainer_config={"epochs_stage2": 1, "horizon": 2})
     >>> _ = mmm.fit(df, progressbar=False, random_seed=0)
     >>> ens = mmm.ensemble_
     >>> y_pred, contrib = ens.contributions()
-    >>> y_pred.shape, contrib.shape  # chain, draw, series, date (, channel)
-    ((1, 1, 4, 30), (1, 1, 4, 30, 1))
+    >>> ens.structural, y_pred.shape, contrib.shape
+    (False, (1, 1, 4, 30), (1, 1, 4, 30, 1))
+    >>> p, warm = ens.panel, ens.model_config.max_lag
+    >>> pred = ens.rollout_target(p.values, p.controls, warm - 1, 30 - warm, zero_channels=True)
+    >>> pred.shape  # chain, draw, scenario (actual, tv zeroed), series, date
+    (1, 1, 2, 4, 26)
+    >>> bool(np.allclose(pred[:, :, 0], y_pred[..., warm:]))
+    True
+    >>> bool(np.allclose(pred[:, :, 0] - pred[:, :, 1], contrib[..., warm:, 0]))
+    True
+    >>> ens.dim_coords["geo"].tolist()[:2], ens.to_grid(y_pred, 2).shape
+    (['geo_000', 'geo_001'], (1, 1, 4, 30))
     """
 
     roles: Roles

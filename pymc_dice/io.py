@@ -3,9 +3,10 @@
 The file (layout in docs/pymc-marketing.md, "The save file") is an ``xarray.DataTree`` written
 with the ``h5netcdf`` engine: the results groups exactly as ``mmm.idata``, readable by
 ``xr.open_datatree`` and ``arviz.from_netcdf``; the group ``/pymc_dice`` with the JSON manifest
-(schema :class:`Manifest`), its ``content_sha256`` (:func:`content_digest`) and plain numeric
-arrays (panel, scalers, graph samples, every arm's fields and network weights); then a seal
-line, the SHA-256 of all bytes before it, checked before any HDF5 parsing. Nothing is pickled
+(schema :class:`~pymc_dice.savefile.Manifest`), its ``content_sha256``
+(:func:`~pymc_dice.savefile.content_digest`) and plain numeric arrays (panel, scalers, graph
+samples, every arm's fields and network weights); then a seal line, the SHA-256 of all bytes
+before it, checked before any HDF5 parsing. Nothing is pickled
 or unpickled. Any check failing on load is a :class:`~pymc_dice.exceptions.ModelFileError`
 naming the file; zip files of pymc-dice 0.1 are refused unread (their weights are pickles).
 """
@@ -22,21 +23,32 @@ import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import h5netcdf
 import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
-from pymc_dice.arms import ARM_SPECS, TrainedArm, build_modules, prepare_panel, resolve_device
-from pymc_dice.config import ModelConfig, TrainerConfig
+from pymc_dice.arms import TrainedArm, build_modules, prepare_panel, resolve_device
 from pymc_dice.data import Panel, Roles, Scaler
 from pymc_dice.ensemble import FittedEnsemble
 from pymc_dice.exceptions import ModelFileError
 from pymc_dice.graph import Selection, graph_dataarray
+from pymc_dice.savefile import (
+    DTYPES,
+    FORMAT,
+    FORMAT_VERSION,
+    GROUP,
+    TORCH_DTYPES,
+    ArmEntry,
+    ArraySpec,
+    FieldSpec,
+    Manifest,
+    content_digest,
+)
 
 __all__ = [
     "ENGINE",
@@ -53,17 +65,11 @@ __all__ = [
 
 logger = logging.getLogger("pymc_dice")
 
-FORMAT = "pymc-dice/DiceMMM"
-FORMAT_VERSION = 2
 #: netCDF engine (netCDF-4 groups need HDF5; scipy's netCDF-3 has no groups)
 ENGINE = "h5netcdf"
-#: group holding the manifest and the arrays of the fitted model
-GROUP = "pymc_dice"
 #: largest total size (bytes) the variables of a file may declare; checked before reading
 MAX_BYTES = 4 * 2**30
 
-DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
-TORCH_DTYPES = (*DTYPES, "bfloat16")
 SEAL_RE = re.compile(rb"\n#pymc-dice-seal sha256=([0-9a-f]{64}) bytes=([0-9]{1,15})\n\Z")
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PICKLE_REFUSED = "refused: it holds a Python pickle, which could run code; nothing was loaded"
@@ -87,194 +93,6 @@ def _package_version() -> str:
         return importlib.metadata.version("pymc-dice")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
         return "unknown"
-
-
-VarName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")]
-Count = Annotated[int, Field(ge=0, le=2**62)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class ArraySpec(_Strict):
-    """Declared dtype and shape of one stored array (``torch_dtype`` set: a torch tensor)."""
-
-    dtype: Literal[DTYPES]  # type: ignore[valid-type]
-    shape: list[Count] = Field(max_length=8)
-    torch_dtype: Literal[TORCH_DTYPES] | None = None  # type: ignore[valid-type]
-
-
-class FieldSpec(_Strict):
-    """How one :class:`~pymc_dice.arms.TrainedArm` field is stored.
-
-    ``none``; ``json`` (``value``); ``array`` (one array ``arm<k>.<field>``); ``dict`` and
-    ``module`` (arrays ``arm<k>.<field>.<key>`` for each of ``keys``: a dict of arrays or
-    tensors, a network's ``state_dict``); ``selection`` (``.graph`` and ``.evidence.<var>``).
-    """
-
-    kind: Literal["none", "json", "array", "dict", "module", "selection"]
-    value: Any = None
-    keys: list[VarName] | None = None
-    method: str | None = None
-    name: str | None = None
-    evidence: dict[VarName, list[str]] | None = None
-
-    @model_validator(mode="after")
-    def _complete(self) -> FieldSpec:
-        if self.kind in ("dict", "module") and self.keys is None:
-            raise ValueError(f"a {self.kind!r} field needs 'keys'")
-        if self.kind == "selection" and (self.method is None or self.evidence is None):
-            raise ValueError("a 'selection' field needs 'method' and 'evidence'")
-        return self
-
-
-class ArmEntry(_Strict):
-    """The stored fields of one fitted arm (one chain)."""
-
-    fields: dict[str, FieldSpec]
-
-    @model_validator(mode="after")
-    def _known_arm(self) -> ArmEntry:
-        f = self.fields
-        arm = f["arm"].value if "arm" in f else None
-        if not isinstance(arm, str) or arm not in ARM_SPECS:
-            raise ValueError(f"unknown arm {arm!r}; valid arms: {list(ARM_SPECS)}")
-        seed = f["seed"].value if "seed" in f else None
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise ValueError(f"seed must be an int, not {seed!r}")
-        for name, kind in (("decoder", "module"), ("candidates", "array")):
-            if name not in f or f[name].kind != kind:
-                raise ValueError(f"field {name!r} must be stored as {kind!r}")
-        return self
-
-
-class RolesSpec(_Strict):
-    """Column roles (as :class:`~pymc_dice.roles.Roles`)."""
-
-    date_column: str
-    dims: list[str]
-    channel_columns: list[str] = Field(min_length=1)
-    mediator_columns: list[str]
-    control_columns: list[str]
-    target_column: str
-
-
-class ParamsSpec(BaseModel):
-    """Constructor arguments; further JSON arguments are passed on to the constructor."""
-
-    model_config = ConfigDict(extra="allow", strict=True, populate_by_name=True, frozen=True)
-
-    date_column: str | None
-    channel_columns: list[str] | None
-    target_column: str
-    mediator_columns: list[str] | None
-    control_columns: list[str] | None
-    dims: list[str] | None
-    model_cfg: ModelConfig = Field(alias="model_config")
-    trainer_cfg: TrainerConfig = Field(alias="trainer_config")
-
-
-class Manifest(_Strict):
-    """Schema of the ``manifest`` attribute of a save file's ``/pymc_dice`` group.
-
-    Examples
-    --------
-    >>> sorted(Manifest.model_json_schema()["required"])[:4]
-    ['arms', 'arrays', 'format', 'format_version']
-    """
-
-    format: Literal[FORMAT]  # type: ignore[valid-type]
-    format_version: Literal[FORMAT_VERSION]  # type: ignore[valid-type]
-    model_type: str
-    version: str
-    pymc_dice_version: str
-    id: str = Field(pattern=r"^[0-9a-f]{16}$")
-    params: ParamsSpec
-    roles: RolesSpec
-    graph: list[list[str | float]] | None
-    seeds: list[int] = Field(min_length=1)
-    n_draws: int = Field(ge=1)
-    train_end: int = Field(ge=1)
-    series_names: list[str | None] = Field(min_length=1)
-    series: list[list[str]] = Field(min_length=1)
-    arms: list[ArmEntry] = Field(min_length=1)
-    arrays: dict[VarName, ArraySpec]
-    results: dict[str, list[str]] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Manifest:
-        if len(self.series) != len(self.series_names):
-            raise ValueError("series and series_names differ in length")
-        if len({len(level) for level in self.series}) != 1 or not self.series[0]:
-            raise ValueError("series levels must be non-empty and of one length")
-        if len(self.arms) != len(self.seeds):
-            raise ValueError(f"{len(self.arms)} arms but {len(self.seeds)} seeds")
-        arm = self.params.model_cfg.arm
-        if any(a.fields["arm"].value != arm for a in self.arms):
-            raise ValueError(f"every arm must be model_config.arm={arm!r}")
-        return self
-
-
-def _feed(h: Any, label: str, data: bytes) -> None:
-    h.update(f"{len(label)}:{label}{len(data)}:".encode())
-    h.update(data)
-
-
-def _canonical(arr: np.ndarray) -> tuple[str, bytes]:
-    """(kind, bytes) of an array, independent of how netCDF encodes it."""
-    arr = np.asarray(arr)
-    if arr.dtype.kind in "OUS":
-        return "str", json.dumps(arr.astype(str).ravel().tolist()).encode()
-    if arr.dtype.kind in "mM":
-        arr = arr.astype(f"{arr.dtype.kind}8[ns]").view(np.int64)
-    if arr.dtype.kind == "b":
-        return "bool", np.ascontiguousarray(arr).view(np.uint8).tobytes()
-    return arr.dtype.name, np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
-
-
-def _plain(value: Any) -> Any:
-    """Attribute values as plain JSON (netCDF returns numpy arrays and one-element scalars)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list | tuple):
-        return _plain(value[0]) if len(value) == 1 else [_plain(v) for v in value]
-    return value
-
-
-def content_digest(manifest_text: str, arrays: dict[str, np.ndarray], idata: xr.DataTree) -> str:
-    """SHA-256 (hex) of a save file's content: the manifest text, the ``/pymc_dice`` arrays and
-    every variable and attribute of the results tree, in a canonical form that does not depend
-    on how netCDF encodes them.
-
-    Examples
-    --------
-    >>> tree = xr.DataTree(xr.Dataset({"x": ("i", np.arange(3.0))}))
-    >>> a = content_digest("{}", {"w": np.ones(2, "float32")}, tree)
-    >>> a == content_digest("{}", {"w": np.ones(2, "float32")}, tree), len(a)
-    (True, 64)
-    >>> a == content_digest("{}", {"w": np.zeros(2, "float32")}, tree)
-    False
-    """
-    h = hashlib.sha256()
-    _feed(h, "manifest", manifest_text.encode())
-    for name in sorted(arrays):
-        kind, data = _canonical(arrays[name])
-        _feed(h, f"{GROUP}/{name}:{kind}:{arrays[name].shape}", data)
-    for node in sorted(idata.subtree, key=lambda n: n.path):
-        _feed(
-            h, f"attrs:{node.path}", json.dumps(_plain(dict(node.attrs)), sort_keys=True).encode()
-        )
-        ds = node.to_dataset(inherit=False)
-        for name in sorted(map(str, ds.variables)):
-            var = ds.variables[name]
-            kind, data = _canonical(var.values)
-            _feed(h, f"{node.path}/{name}:{var.dims}:{kind}:{var.shape}", data)
-    return h.hexdigest()
 
 
 class _Arrays:
@@ -401,7 +219,24 @@ def save_model(
     model: Any, path: str | os.PathLike, *, overwrite: bool, model_type: str, graph_json: Any
 ) -> Path:
     """Write a fitted ``model`` (a :class:`~pymc_dice.mmm.DiceMMM`) to ``path``; see
-    :meth:`pymc_dice.mmm.DiceMMM.save` (which calls this, with an example)."""
+    :meth:`pymc_dice.mmm.DiceMMM.save`, which calls this.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pymc_dice.mmm import DiceMMM
+    >>> from pymc_dice.simulate import sparse_target
+    >>> df = sparse_target(n_series=2, n_periods=24, seed=0).df[["date", "geo", "tv", "y"]]
+    >>> mmm = DiceMMM(model_config={"arm": "nograph"},
+    ...               trainer_config={"epochs_stage2": 1, "horizon": 2})
+    >>> _ = mmm.fit(df, progressbar=False, random_seed=0)
+    >>> path = save_model(mmm, Path(tempfile.mkdtemp()) / "m.nc", overwrite=False,
+    ...                   model_type="DiceMMM", graph_json=None)
+    >>> back = load_model(path, check=True, model_type="DiceMMM",
+    ...                   factory=lambda params, graph: DiceMMM(**params, graph=graph))
+    >>> back.id == mmm.id, b"#pymc-dice-seal sha256=" in path.read_bytes()[-128:]
+    (True, True)
+    """
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory; pass a file path")
@@ -657,8 +492,21 @@ def load_model(
 ) -> Any:
     """Read a save file; ``factory(params, graph)`` builds the unfitted model, which gets
     ``ensemble_``, ``graph_prior_`` and ``idata``. See :meth:`pymc_dice.mmm.DiceMMM.load`
-    (which calls this, with an example) for the checks; ``max_bytes`` defaults to
-    :data:`MAX_BYTES`."""
+    (which calls this) for the checks, and :func:`save_model` for a round trip;
+    ``max_bytes`` defaults to :data:`MAX_BYTES`.
+
+    Examples
+    --------
+    A zip archive (the format of pymc-dice 0.1) or a pickle is refused unread:
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "old.dice"
+    >>> _ = path.write_bytes(b"PK\x03\x04 a zip archive")
+    >>> load_model(path, check=True, model_type="DiceMMM", factory=dict)
+    Traceback (most recent call last):
+    ...
+    pymc_dice.exceptions.ModelFileError: ... is a zip archive ... it was refused. ...
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")

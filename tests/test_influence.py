@@ -7,14 +7,12 @@ from torch import nn
 
 from pymc_dice.diagnostics.influence import (
     ar_cig,
-    ar_cig_naive,
     cig,
     cig_finite_difference,
-    cig_naive,
-    decoder_predictor,
     influence,
     influence_origins,
 )
+from pymc_dice.diagnostics.reference import ar_cig_naive, cig_naive, decoder_predictor
 from pymc_dice.graph import candidate_mask, graph_dataarray
 from pymc_dice.nn.decoders import Decoder, GraphSafeDecoder, rollout
 from pymc_dice.train import PanelTensors, TrainedArm

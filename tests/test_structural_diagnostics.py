@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from pymc_dice.diagnostics.influence import ar_cig, ar_cig_naive, cig, cig_naive
+from pymc_dice.diagnostics.influence import ar_cig, cig
+from pymc_dice.diagnostics.reference import ar_cig_naive, cig_naive
 from pymc_dice.nn.structural import StructuralDecoder
 
 N_CH = 2  # nodes: tv, radio (channels), visits (mediator), y (target)
