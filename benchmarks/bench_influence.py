@@ -9,12 +9,12 @@ Methods, each case in a fresh subprocess so its peak memory is its own:
 
 - ``vectorised``: :func:`~pymc_dice.diagnostics.influence.ar_cig` (``horizon=1`` is
   exactly :func:`~pymc_dice.diagnostics.influence.cig`) on all ``S`` series (jvp + vmap);
-- ``naive``: :func:`~pymc_dice.diagnostics.influence.ar_cig_naive` (``horizon=1`` is
-  :func:`~pymc_dice.diagnostics.influence.cig_naive`; central differences, one
+- ``naive``: :func:`~pymc_dice.diagnostics.reference.ar_cig_naive` (``horizon=1`` is
+  :func:`~pymc_dice.diagnostics.reference.cig_naive`; central differences, one
   (series, origin, source) pulse at a time) on the first ``--naive-series`` series only; its
   time per pulse is EXTRAPOLATED linearly to all ``S x origins x N`` pulses;
 - ``black-box FD``: :func:`~pymc_dice.diagnostics.influence.cig_finite_difference` of the
-  teacher-forced / closed-loop :func:`~pymc_dice.diagnostics.influence.decoder_predictor`
+  teacher-forced / closed-loop :func:`~pymc_dice.diagnostics.reference.decoder_predictor`
   (copies stacked on the batch axis, a full ``T``-step pass per copy) on the first
   ``--fd-series`` series, also extrapolated.
 
@@ -45,12 +45,8 @@ import torch
 from _memory import reset_peak, status_kb  # noqa: E402
 
 from pymc_dice.data import forecast_origins
-from pymc_dice.diagnostics.influence import (
-    ar_cig,
-    ar_cig_naive,
-    cig_finite_difference,
-    decoder_predictor,
-)
+from pymc_dice.diagnostics.influence import ar_cig, cig_finite_difference
+from pymc_dice.diagnostics.reference import ar_cig_naive, decoder_predictor
 from pymc_dice.nn.decoders import GraphSafeDecoder
 
 T, HORIZON, HELD_OUT, HIDDEN, N_CONTROLS, N_CHANNELS = 104, 7, 21, 32, 2, 4
