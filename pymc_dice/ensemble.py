@@ -38,7 +38,7 @@ from pymc_dice.idata import roas as idata_roas
 from pymc_dice.nn.decoders import Decoder, rollout
 from pymc_dice.nn.encoder import gumbel_sigmoid
 from pymc_dice.nn.laplace import map_draws
-from pymc_dice.nn.structural import counterfactual_paths
+from pymc_dice.nn.structural import counterfactual_paths, series_sigma
 
 __all__ = ["ROW_CHUNK", "FittedEnsemble", "PanelTensors", "rollout_errors", "series_grid"]
 
@@ -437,8 +437,9 @@ class FittedEnsemble:
         return p[:, :, 0], np.moveaxis(p[:, :, :1] - p[:, :, 1:], 2, -1)
 
     def target_sigma(self) -> np.ndarray:
-        """Noise scale of the target ``[chain, draw]`` (scaled units) of each draw."""
-        return self.map_arms(lambda g: lambda d: d.sigma()[-1])
+        """Noise scale of the target ``[chain, draw, S]`` (scaled units) of each draw and
+        series."""
+        return self.map_arms(lambda g: lambda d: series_sigma(d, len(self.panel.series))[:, -1])
 
     def log_likelihood(self) -> np.ndarray:
         """Pointwise Gaussian log-likelihood of the observed target ``[chain, draw, S, T]``
@@ -449,7 +450,7 @@ class FittedEnsemble:
 
         def make(g):
             def loglik(d):
-                sigma = d.sigma()[-1]
+                sigma = series_sigma(d, x.shape[0])[:, None, -1]  # [S, 1]
                 z = (x[..., -1] - d(xp, cp, g)[..., -1]) / sigma
                 return -0.5 * z.square() - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
 
@@ -486,7 +487,7 @@ class FittedEnsemble:
         edge_prob = self.edge_probability()
         if self.structural:  # posterior predictive: each draw's mean plus its noise
             gen = np.random.default_rng(list(self.seeds))
-            sigma = self.target_sigma()[..., None, None]
+            sigma = self.target_sigma()[..., None]  # [chain, draw, S, 1]
             y_pred = y_pred + sigma * gen.standard_normal(y_pred.shape)
         tree = build_idata(
             dates=panel.dates,

@@ -26,6 +26,7 @@ from pymc_dice.nn.structural import (
     channel_contributions,
     date_mask,
     neg_log_posterior,
+    series_sigma,
 )
 
 #: per-edge parameters ``[N, N]`` or ``[N, N, L]``: in the posterior where the edge is active
@@ -233,7 +234,7 @@ def laplace_posterior(
     z = torch.randn(n_draws, len(mean), generator=gen, dtype=dt).to(x.device)
     draws = mean[:n_joint] + (z[:, :n_joint] / evals.sqrt()) @ evecs.T
     if not joint:
-        sigma = torch.exp(map_params["noise_raw"])
+        sigma = torch.exp(map_params["noise_raw"]) * dec.series_scale.to(dt)  # [S, N]
         n_obs = (mask[:, 1:] & ~torch.isnan(x[:, 1:]).any(-1)).sum(1).to(dt)  # [S]
         prec = n_obs[:, None] / sigma.square() + 1.0 / priors.series_sd**2  # [S, N]
         post.level_var = 1.0 / prec.reshape(-1)[index["level_dev"]]
@@ -330,7 +331,7 @@ def log_likelihood_draws(
 
     def fn(d):
         mu = d(torch.nan_to_num(x), c, graph, series=series)[..., node]
-        sigma = d.sigma()[node]
+        sigma = series_sigma(d, x.shape[0], series)[:, None, node]
         z = (obs - mu) / sigma
         return -0.5 * z.square() - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
 

@@ -41,9 +41,11 @@ class StructuralDecoder(Decoder):
     """Structural graph-safe decoder (module docstring for the equation).
 
     ``n_series`` per-series levels are shrunk towards a pooled level; every other parameter is
-    shared across series. The state is ``[B, L + 1, N]``: row 0 the series' level, rows
-    ``1..L`` the lag window ``x(t-1) .. x(t-L)``, so rollouts over any batch keep each series'
-    level. Edges into channels and self-edges are ignored (own history is ``rho`` and the
+    shared across series, and acts on values divided by each series' scale (max-abs per node
+    over the training dates, :meth:`set_series_scale`), so geos of different sizes share one
+    response in relative terms. The state is ``[B, L + 2, N]``: row 0 the series' level, row 1
+    its scale, rows ``2..L+1`` the lag window ``x(t-1) .. x(t-L)``, so rollouts over any batch
+    keep each series' level and scale. Edges into channels and self-edges are ignored (own history is ``rho`` and the
     residual); channel columns of a prediction are the observed channels of that date.
 
     Parameters
@@ -70,7 +72,7 @@ class StructuralDecoder(Decoder):
     >>> x, c, graph = torch.rand(2, 6, 3), torch.rand(2, 6, 1), torch.ones(3, 3)
     >>> pred, states = dec(x, c, graph, return_states=True)
     >>> pred.shape, states.shape
-    (torch.Size([2, 5, 3]), torch.Size([2, 6, 4, 3]))
+    (torch.Size([2, 5, 3]), torch.Size([2, 6, 5, 3]))
     >>> torch.equal(pred[..., 0], x[:, 1:, 0])  # channels: the observed values
     True
     >>> state, p1 = dec.step(states[:, 0], x[:, 0], c[:, 1], graph, exog_next=x[:, 1, :1])
@@ -88,6 +90,9 @@ class StructuralDecoder(Decoder):
     >>> level = dec.init_state(2, x)[:, 0]
     >>> dec.predict(lagged, c[:, 1], graph, level).shape, dec.series_index(2, None, "cpu").tolist()
     (torch.Size([2, 3]), [0, 1])
+    >>> dec.set_series_scale(x)
+    >>> torch.equal(dec.row_scale(torch.tensor([1])), x[1].amax(0, keepdim=True))
+    True
     >>> with_res = StructuralDecoder(3, 1, n_channels=1, max_lag=3, residual=4)
     >>> with_res.residual_term(lagged[:, 1:], c[:, 1]).shape
     torch.Size([2, 3])
@@ -126,6 +131,9 @@ class StructuralDecoder(Decoder):
         allowed[:, :n_channels] = 0.0  # channels are exogenous: nothing points into them
         allowed.fill_diagonal_(0.0)  # own history is rho / the residual, never an edge
         self.register_buffer("allowed", allowed)
+        # per-series scale of every node (max-abs over the training dates, set by the fit):
+        # the structural terms act on x / scale, so geos of different sizes share one response
+        self.register_buffer("series_scale", torch.ones(n_series, n))
         self.level_pool = nn.Parameter(torch.zeros(n))
         self.level_dev = nn.Parameter(torch.zeros(n_series, n))
         self.control_weight = nn.Parameter(torch.zeros(n_controls, n))
@@ -208,15 +216,34 @@ class StructuralDecoder(Decoder):
         h = torch.tanh(h + torch.einsum("...c,ich->...ih", c_next, self.res_ctrl) + self.res_bias)
         return (h * F.softplus(self.res_out_raw)).sum(-1)
 
-    def predict(self, lagged, c_next, graph, level):
+    def predict(self, lagged, c_next, graph, level, scale=None):
         """Predictions ``[..., N]`` from ``lagged: [..., L + 1, N]`` (lag 0 first), the controls
-        ``c_next: [..., C]``, ``graph: [..., N, N]`` and the level ``[..., N]``."""
-        media = (graph * self.allowed * self.edge_effect(lagged)).sum(-2)
-        pred = level + c_next @ self.control_weight + media + self.rho() * lagged[..., 1, :]
+        ``c_next: [..., C]``, ``graph: [..., N, N]``, the level ``[..., N]`` and the series'
+        scale ``[..., N]`` (default 1): the structural terms act on ``lagged / scale`` and
+        the prediction is scaled back."""
+        u = lagged if scale is None else lagged / scale.unsqueeze(-2)
+        media = (graph * self.allowed * self.edge_effect(u)).sum(-2)
+        pred = level + c_next @ self.control_weight + media + self.rho() * u[..., 1, :]
         if self.residual:
-            pred = pred + self.residual_term(lagged[..., 1:, :], c_next)
+            pred = pred + self.residual_term(u[..., 1:, :], c_next)
+        if scale is not None:
+            pred = pred * scale
         k = self.n_channels
         return torch.cat([lagged[..., 0, :k], pred[..., k:]], -1)
+
+    @torch.no_grad()
+    def set_series_scale(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> None:
+        """Per-series max-abs of every node over the dates of ``mask: [S, T]`` (all dates by
+        default); a node that is zero there keeps scale 1."""
+        xs = torch.nan_to_num(x).abs()
+        if mask is not None:
+            xs = torch.where(mask[..., None], xs, 0.0)
+        top = xs.amax(1)
+        self.series_scale.copy_(torch.where(top > 0, top, torch.ones_like(top)).to(top.dtype))
+
+    def row_scale(self, idx: torch.Tensor) -> torch.Tensor:
+        """Scale ``[B, N]`` of the series of each row."""
+        return self.series_scale[idx]
 
     def series_index(self, batch: int, series, device) -> torch.Tensor:
         """Series of each batch row: ``series`` if given, else all series in order."""
@@ -230,11 +257,12 @@ class StructuralDecoder(Decoder):
         )
 
     def init_state(self, batch, like, series=None):
-        """Level row plus a zero lag window, ``[B, L + 1, N]``."""
+        """Level row, scale row, then a zero lag window: ``[B, L + 2, N]``."""
         idx = self.series_index(batch, series, like.device)
         level = (self.level_pool + self.level_dev[idx]).to(like.dtype)
+        scale = self.row_scale(idx).to(like.dtype)
         window = like.new_zeros(batch, self.max_lag, self.n_nodes)
-        return torch.cat([level.unsqueeze(1), window], 1)
+        return torch.cat([level.unsqueeze(1), scale.unsqueeze(1), window], 1)
 
     def step(self, state, x_t, c_next, graph, exog_next=None):
         """Push ``x_t`` into the window and predict the next date; ``exog_next`` (the channels
@@ -244,25 +272,26 @@ class StructuralDecoder(Decoder):
                 "StructuralDecoder.step needs exog_next (the channels of the predicted date); "
                 "pymc_dice.nn.decoders.rollout passes it"
             )
-        window = torch.cat([x_t.unsqueeze(1), state[:, 1:-1]], 1)
+        window = torch.cat([x_t.unsqueeze(1), state[:, 2:-1]], 1)
         exog = x_t.new_zeros(x_t.shape[0], 0) if exog_next is None else exog_next
         now = torch.cat([exog, x_t.new_zeros(x_t.shape[0], self.n_nodes - self.n_channels)], -1)
         lagged = torch.cat([now.unsqueeze(1), window], 1)
         graph = graph.expand(x_t.shape[0], -1, -1) if graph.dim() == 2 else graph
-        pred = self.predict(lagged, c_next, graph, state[:, 0])
-        return torch.cat([state[:, :1], window], 1), pred
+        pred = self.predict(lagged, c_next, graph, state[:, 0], state[:, 1])
+        return torch.cat([state[:, :2], window], 1), pred
 
     def forward(self, x, c, graph, return_states=False, series=None):
         """Teacher-forced predictions ``[B, T-1, N]`` of ``x[:, 1:]``, vectorised over time."""
         b, t_len, _ = x.shape
         padded = F.pad(x, (0, 0, self.max_lag, 0))
         lagged = padded.unfold(1, self.max_lag + 1, 1).flip(-1).transpose(-1, -2)  # [B,T,L+1,N]
-        level = self.init_state(b, x, series)[:, 0]
+        head = self.init_state(b, x, series)[:, :2]  # level and scale rows
+        level, scale = head[:, 0], head[:, 1]
         g = graph.unsqueeze(1) if graph.dim() == 3 else graph
-        preds = self.predict(lagged[:, 1:], c[:, 1:], g, level.unsqueeze(1))
+        preds = self.predict(lagged[:, 1:], c[:, 1:], g, level.unsqueeze(1), scale.unsqueeze(1))
         if not return_states:
             return preds
-        states = torch.cat([level[:, None, None].expand(-1, t_len, -1, -1), lagged[:, :, 1:]], 2)
+        states = torch.cat([head[:, None].expand(-1, t_len, -1, -1), lagged[:, :, 1:]], 2)
         return preds, states
 
 
@@ -384,8 +413,22 @@ def gaussian_nll(dec: StructuralDecoder, x, c, graph, mask, series=None) -> torc
     pred = dec(torch.nan_to_num(x), c, graph, series=series)
     obs = x[:, 1:]
     keep = mask[:, 1:, None] & dec.scored & ~torch.isnan(obs)
-    z = (torch.nan_to_num(obs) - pred) / dec.sigma()
-    return torch.where(keep, 0.5 * z.square() + torch.log(dec.sigma()), 0.0).sum()
+    sigma = series_sigma(dec, x.shape[0], series).unsqueeze(1)  # [S, 1, N]
+    z = (torch.nan_to_num(obs) - pred) / sigma
+    return torch.where(keep, 0.5 * z.square() + torch.log(sigma), 0.0).sum()
+
+
+def series_sigma(dec: StructuralDecoder, batch: int, series=None) -> torch.Tensor:
+    """Noise scale ``[B, N]`` of each row's series: ``sigma`` times the series' scale.
+
+    Examples
+    --------
+    >>> dec = StructuralDecoder(2, 0, n_channels=1, n_series=2)
+    >>> series_sigma(dec, 2).shape
+    torch.Size([2, 2])
+    """
+    idx = dec.series_index(batch, series, dec.series_scale.device)
+    return dec.sigma() * dec.row_scale(idx)
 
 
 def neg_log_posterior(dec, x, c, graph, mask, priors, series=None) -> torch.Tensor:
@@ -431,6 +474,7 @@ def init_from_data(dec: StructuralDecoder, x, mask) -> None:
     >>> round(dec.level_pool[1].item(), 3)
     0.4
     """
+    x = x / dec.series_scale[:, None] if dec.n_series == x.shape[0] else x
     w = mask[..., None] & ~torch.isnan(x)
     xs = torch.where(w, x, 0.0)
     n = w.sum((0, 1)).clamp_min(1)
@@ -489,6 +533,8 @@ def fit_structural(
     tr = date_mask(train, s, t_len, x.device)
     va = None if val is None else date_mask(val, s, t_len, x.device)
     if init:
+        if dec.n_series == s:
+            dec.set_series_scale(x, tr)
         init_from_data(dec, x, tr)
     n_obs = max(int((tr[:, 1:, None] & dec.scored).sum()), 1)
     n_val = 0 if va is None else max(int((va[:, 1:, None] & dec.scored).sum()), 1)
