@@ -24,7 +24,6 @@ from pymc_marketing.data.idata.mmm_wrapper import MMMIDataWrapper
 from pymc_marketing.data.idata.schema import MMMIdataSchema
 
 from pymc_dice import io as model_io
-from pymc_dice.arms import TrainedArm
 from pymc_dice.exceptions import ModelFileError, NotFittedError
 from pymc_dice.idata import validate_idata
 from pymc_dice.mmm import DiceMMM
@@ -32,7 +31,9 @@ from pymc_dice.simulate import sparse_target
 
 TRAINER = {"epochs_stage1": 2, "epochs_stage2": 2, "horizon": 2, "progressbar": False}
 CHANNELS = ["tv", "radio", "social", "search_ads", "display"]
-SMALL = {"hidden_size": 4, "encoder_hidden": 4, "max_lag": 2}
+# the GRU stage 2: every stored part (encoder, restricted decoder, graph samples) is present;
+# the structural default has its own round trip below
+SMALL = {"hidden_size": 4, "encoder_hidden": 4, "max_lag": 2, "decoder": "graph-safe"}
 SEAL = re.compile(rb"\n#pymc-dice-seal sha256=[0-9a-f]{64} bytes=[0-9]+\n\Z")
 
 
@@ -184,23 +185,17 @@ def test_xarray_arviz_and_pymc_marketing_read_it(fitted, saved):
     )
 
 
-@dataclasses.dataclass
-class ArmWithDraws(TrainedArm):
-    param_draws: dict | None = None
-
-
 def test_tensor_payloads_of_an_arm_are_saved_generically(fitted, tmp_path, monkeypatch):
-    """A future ``TrainedArm.param_draws`` (dict of ``[D, *shape]`` tensors) round-trips with
-    its dtypes; a file without it loads with the default None."""
-    monkeypatch.setattr(model_io, "TrainedArm", ArmWithDraws)
+    """``TrainedArm.param_draws`` (a dict of ``[D, *shape]`` tensors) round-trips with its
+    dtypes; an arm without it (the GRU stage 2) loads with None."""
     plain = DiceMMM.load(fitted.save(tmp_path / "plain.nc"))
-    assert all(isinstance(a, ArmWithDraws) and a.param_draws is None for a in plain.arms_)
+    assert all(a.param_draws is None for a in plain.arms_)
     draws = {
         "beta": torch.randn(5, 3, 2, generator=torch.Generator().manual_seed(0)),
         "lag.logits": torch.arange(6, dtype=torch.bfloat16).reshape(3, 2),
         "mask": torch.tensor([True, False]),
     }
-    arms = [ArmWithDraws(**vars(a), param_draws=draws) for a in fitted.arms_]
+    arms = [dataclasses.replace(a, param_draws=draws) for a in fitted.arms_]
     monkeypatch.setattr(fitted.ensemble_, "arms", arms)
     back = DiceMMM.load(fitted.save(tmp_path / "draws.nc"))
     got = back.arms_[0].param_draws
@@ -511,3 +506,28 @@ def test_fuzz_damaged_and_edited_files_raise_only_model_file_error(fitted, saved
 def _manifest_text(path):
     with h5py.File(path, "r") as f:
         return f["pymc_dice"].attrs["manifest"]
+
+
+def test_structural_round_trip_keeps_posterior_draws_scales_and_season(tmp_path):
+    from pymc_dice.simulate import geo_panel
+
+    sim = geo_panel(n_geos=3, n_periods=40, n_channels=2, n_mediators=1, seed=0)
+    r = sim.roles
+    dates = np.sort(sim.df["date"].unique())
+    train, new = sim.df[sim.df["date"] < dates[36]], sim.df[sim.df["date"] >= dates[36]]
+    mmm = DiceMMM(
+        channel_columns=list(r["channel_columns"]),
+        mediator_columns=list(r["mediator_columns"]),
+        control_columns=list(r["control_columns"]),
+        dims=list(r["dims"]),
+        trainer_config={"epochs_stage1": 2, "max_iter": 20, "progressbar": False},
+    )
+    mmm.fit(train, random_seed=0, draws=6)
+    back = DiceMMM.load(mmm.save(tmp_path / "structural.nc"))
+    a, b = mmm.arms_[0], back.arms_[0]
+    assert set(a.param_draws) == set(b.param_draws)
+    assert all(torch.equal(a.param_draws[k], b.param_draws[k]) for k in a.param_draws)
+    assert torch.equal(a.decoder.series_scale, b.decoder.series_scale)
+    assert back.panel_.season == mmm.panel_.season
+    np.testing.assert_array_equal(back.predict(new), mmm.predict(new))
+    xr.testing.assert_identical(back.idata.posterior, mmm.idata.posterior)

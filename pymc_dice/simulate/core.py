@@ -71,6 +71,11 @@ def simulate(config: SimConfig | None = None, /, **kwargs: Any) -> Simulation:
     ----------
     config : SimConfig, optional
         A ready parameter set; ``kwargs`` update it (or build one from the defaults).
+    **kwargs
+        Settings of :class:`SimConfig`, below.
+
+    Other Parameters
+    ----------------
     n_channels, n_mediators : int
         Node counts (default 5 and 2); the target ``y`` is always one node.
     n_target_parents : int
