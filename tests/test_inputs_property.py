@@ -136,3 +136,44 @@ def test_shuffled_rows_give_the_same_panel(freq):
     a = Panel.from_frame(df, roles)
     b = Panel.from_frame(df.sample(frac=1.0, random_state=1), roles)
     np.testing.assert_array_equal(a.values, b.values)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+@given(frames())
+def test_fit_succeeds_or_raises_the_projects_error(case):
+    """The same random frames through ``DiceMMM.fit`` (structural default, a few L-BFGS
+    iterations): a fitted model or a ``PymcDiceError``, never another exception, and the
+    caller's frame unchanged."""
+    from pymc_dice import DiceMMM
+
+    df, channels, has_geo = case
+    before = df.copy(deep=True)
+    mmm = DiceMMM(
+        date_column="date",
+        channel_columns=channels,
+        dims=["geo"] if has_geo else [],
+        trainer_config={"n_seeds": 1, "max_iter": 5, "horizon": 1, "progressbar": False},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            mmm.fit(df, random_seed=0, draws=2)
+        except PymcDiceError as err:
+            assert str(err)
+        else:
+            assert np.isfinite(mmm.roas().to_numpy()).all()
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_time_zone_aware_dates_fit_and_predict():
+    from pymc_dice import DiceMMM
+    from pymc_dice.simulate import national
+
+    df = national(n_channels=2, n_periods=40, seed=0).df
+    df["date"] = df["date"].dt.tz_localize("UTC")
+    mmm = DiceMMM(channel_columns=["tv", "social"], trainer_config={"n_seeds": 1, "max_iter": 10})
+    mmm.fit(df.iloc[:36], progressbar=False, random_seed=0, draws=2)
+    pred = mmm.predict(df.iloc[36:])
+    assert pred.shape == (4,) and np.isfinite(pred).all()
