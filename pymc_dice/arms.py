@@ -138,7 +138,7 @@ class ArmSpec:
     --------
     >>> spec = arm_spec("dice-hard")
     >>> spec.decoder, spec.runs_stage1, spec.graph_draws, spec.deploys
-    ('graph-safe', True, True, 'selected')
+    ('structural', True, True, 'selected')
     >>> spec.has_encoder, spec.stage2_label
     (True, 'dice-hard stage 2')
     """

@@ -243,13 +243,14 @@ class FittedEnsemble:
 
     >>> sigma, ll = ens.target_sigma(), ens.log_likelihood()
     >>> sigma.shape, bool((sigma > 0).all()), ll.shape, bool(np.isfinite(ll).all())
-    ((1, 4), True, (1, 4, 1, 40), True)
+    ((1, 4, 1), True, (1, 4, 1, 40), True)
     >>> ds = ens.log_likelihood_dataset()
     >>> ds["y"].dims, bool(np.allclose(ds["y"], idata["log_likelihood"]["y"]))
     (('chain', 'draw', 'date'), True)
     >>> (x,) = ens.float64(ens.panel.values)
     >>> node_sigma = ens.map_arms(lambda g: lambda d: d.sigma())  # any function of a draw
-    >>> x.dtype, node_sigma.shape, bool(np.allclose(node_sigma[..., -1], sigma))
+    >>> scale = ens.arms[0].decoder.series_scale[:, -1].numpy()  # per series: sigma x scale
+    >>> x.dtype, node_sigma.shape, bool(np.allclose(node_sigma[..., -1:] * scale, sigma))
     (torch.float64, (1, 4, 3), True)
 
     The results tree is rebuilt exactly; ROAS and graphs are read from it and the arms:

@@ -151,9 +151,9 @@ class DiceMMM:
     >>> idata.posterior["channel_contribution"].dims, mmm.model_cfg.arm, mmm.trainer_cfg.n_seeds
     (('chain', 'draw', 'date', 'geo', 'channel'), 'dice-hard', 1)
     >>> mmm.roles_.mediator_columns, mmm.seeds_ == [a.seed for a in mmm.arms_], mmm.n_draws_
-    (('visits',), True, 4)
+    (('visits',), True, 50)
     >>> mmm.graph_samples_.shape, mmm.panel_.n_channels  # chain, draw, series, nodes, nodes
-    ((1, 4, 4, 4, 4), 2)
+    ((1, 50, 4, 4, 4), 2)
     >>> float(mmm.graph_.sel(source="y", target="tv")), mmm.selected_graph_.dims
     (0.0, ('source', 'target'))
     >>> mmm.compute_mean_contributions_over_time().columns.tolist(), mmm.roas(by_dims=True).shape

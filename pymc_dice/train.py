@@ -360,7 +360,8 @@ def fit_structural_arm(
     >>> from pymc_dice.data import Roles
     >>> from pymc_dice.simulate import national
     >>> sim = national(n_periods=60, seed=0)
-    >>> panel = prepare_panel(Panel.from_frame(sim.df, Roles(**sim.roles)), ModelConfig())
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.2)
+    >>> panel = prepare_panel(panel, ModelConfig())
     >>> data = PanelTensors.from_panel(panel, 2, torch.device("cpu"))
     >>> arm = TrainedArm("dice-hard", 0, None, data.candidates.numpy(),
     ...                  fixed_graph=data.candidates.numpy().astype(float))

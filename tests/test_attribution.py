@@ -314,6 +314,9 @@ def test_pymc_marketing_suite_has_every_variable(pymc_result):
     ]
     for name in finite:
         assert np.isfinite(ds[name].values).all(), name
+    # the 90 % interval over (chain, draw) brackets the posterior-mean ROAS
+    assert (ds["roas_lower"] <= ds["roas"]).all() and (ds["roas"] <= ds["roas_upper"]).all()
+    assert (ds["roas_upper"] > ds["roas_lower"]).all()  # real draws, not one point
     scalars = [
         "roas_abs_error_mean",
         "ar_cig_nauprc",

@@ -53,6 +53,7 @@ ALLOWLIST: dict[str, str] = {
     f"{_PM}.fitted_spend": _PM_TESTS + "test_pymc_data_must_match_the_fit",
     f"{_PM}.contributions_by_chain": _PM_TESTS
     + "test_counterfactual_contributions_equal_pymc_marketing",
+    f"{_PM}.contribution_draws": _PM_TESTS + "test_pymc_marketing_suite_has_every_variable",
     f"{_PM}.counterfactual_predict": _PM_TESTS
     + "test_pymc_forecast_matches_posterior_predictive_mean",
     # the study fits a pymc-marketing MMM (MCMC): the CLI's quick demo runs it end to end

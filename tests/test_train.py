@@ -9,12 +9,19 @@ from pydantic import ValidationError
 from sklearn.metrics import roc_auc_score
 
 import pymc_dice.train as train_mod
+from pymc_dice.arms import arm_spec
 from pymc_dice.config import ARMS, ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles
 from pymc_dice.simulate import sparse_target
 from pymc_dice.train import fit_arm, fit_ensemble
 
 FAST = TrainerConfig(epochs_stage1=4, epochs_stage2=4, eval_every=2, progressbar=False)
+
+
+def gru(arm: str, **kw) -> ModelConfig:
+    """The arm with the paper's GRU stage 2 (what the epoch-loop tests below train)."""
+    choice = {"decoder": "graph-safe"} if arm_spec(arm).decoder_choices else {}
+    return ModelConfig(arm=arm, **choice, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +40,7 @@ def test_unknown_config_keys_get_a_did_you_mean_hint():
 @pytest.mark.parametrize("arm", ARMS)
 def test_every_arm_trains_and_deploys_a_graph(small, arm):
     sim, panel = small
-    fit = fit_arm(panel, ModelConfig(arm=arm, hidden_size=8), FAST, oracle=sim.truth["graph"])
+    fit = fit_arm(panel, gru(arm, hidden_size=8), FAST, oracle=sim.truth["graph"])
     assert np.isfinite(fit.history["stage2"]["best_val_mse"])
     g = fit.graph_input()
     assert g.shape == (8, 8)
@@ -60,7 +67,7 @@ def test_stage2_leaves_every_encoder_parameter_bit_identical(small, monkeypatch)
         return original(encoder, data)
 
     monkeypatch.setattr(train_mod, "edge_probabilities", spy)
-    fit = fit_arm(panel, ModelConfig(arm="dice-soft", hidden_size=8), FAST.updated(epochs_stage2=6))
+    fit = fit_arm(panel, gru("dice-soft", hidden_size=8), FAST.updated(epochs_stage2=6))
     after = fit.encoder.state_dict()
     assert fit.history["stage2"]["epochs_run"] == 6  # stage 2 really trained
     for name, value in snapshots[-1].items():
@@ -136,3 +143,18 @@ def test_stage1_puts_more_probability_on_true_edges():
         truth = sim.truth["graph"].values
         aucs.append(roc_auc_score(truth[fit.candidates], fit.learned_graph[fit.candidates]))
     assert np.mean(aucs) > 0.8, aucs
+
+
+@pytest.mark.parametrize("arm", ["dice-hard", "dice-soft"])
+def test_structural_arms_fit_by_map_with_posterior_draws(small, arm):
+    sim, panel = small
+    fit = fit_arm(panel, ModelConfig(arm=arm), FAST.updated(max_iter=20), n_draws=3)
+    assert fit.history["stage2"]["n_iter"] > 0 and np.isfinite(fit.history["stage2"]["loss"])
+    assert all(v.shape[0] == 3 for v in fit.param_draws.values())
+    g = fit.graph_input()
+    assert np.all(g[~fit.candidates] == 0)
+    # every channel keeps a path to the target (the channel-path guard)
+    reach = g.astype(bool)
+    for _ in range(len(g)):
+        reach = reach | (reach.astype(int) @ g.astype(int) > 0)
+    assert reach[: panel.n_channels, -1].all()

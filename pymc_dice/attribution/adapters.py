@@ -465,6 +465,8 @@ class DiceAdapter(AttributionAdapter):
     (('channel',), ('date', 'geo', 'channel'))
     >>> adapter.contributions_by_chain().dims
     ('chain', 'date', 'geo', 'channel')
+    >>> adapter.contribution_draws().dims  # the posterior draws behind the ROAS intervals
+    ('chain', 'draw', 'date', 'geo', 'channel')
     >>> holdout = sim.df[sim.df["date"] >= sim.df["date"].unique()[24]]
     >>> adapter.counterfactual_predict([holdout]).sizes["date"]
     6
