@@ -85,13 +85,14 @@ def _optimise(
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     best, best_state, since_best = float("inf"), None, 0
     history: dict = {"loss": [], "val_mse": [], "val_epoch": [], "interrupted": False}
+    losses: list[torch.Tensor] = []
     bar = tqdm(range(epochs), desc=desc, disable=not progressbar, leave=False, dynamic_ncols=True)
     try:
         for epoch in bar:
             for m in modules:
                 m.train()
             perm = rng.permutation(n_series)
-            total = torch.zeros(())
+            total = None  # the epoch's loss stays on the device: no host sync per batch
             for start in range(0, n_series, cfg.batch_size):
                 idx = torch.as_tensor(perm[start : start + cfg.batch_size])
                 loss = batch_loss(idx)
@@ -99,9 +100,11 @@ def _optimise(
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                 opt.step()
-                total = total + loss.detach().cpu() * len(idx)
-            history["loss"].append(float(total) / n_series)
+                part = loss.detach() * len(idx)
+                total = part if total is None else total + part
+            losses.append(total)
             if epoch % cfg.eval_every == 0 or epoch == epochs - 1:
+                history["loss"] = [v / n_series for v in torch.stack(losses).tolist()]
                 for m in modules:
                     m.eval()
                 val = validate()
@@ -127,6 +130,8 @@ def _optimise(
             m.load_state_dict(s)
     for m in modules:
         m.eval()
+    if losses:  # one transfer for the whole history
+        history["loss"] = [v / n_series for v in torch.stack(losses).tolist()]
     history["best_val_mse"] = best
     history["epochs_run"] = len(history["loss"])
     return history
