@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from pymc_dice.savefile import (
     Manifest,
     content_digest,
 )
+from pymc_dice.spec import as_list
 
 __all__ = [
     "ENGINE",
@@ -73,19 +74,6 @@ MAX_BYTES = 4 * 2**30
 SEAL_RE = re.compile(rb"\n#pymc-dice-seal sha256=([0-9a-f]{64}) bytes=([0-9]{1,15})\n\Z")
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PICKLE_REFUSED = "refused: it holds a Python pickle, which could run code; nothing was loaded"
-
-
-def as_list(cols: str | Sequence[str] | None) -> list[str] | None:
-    """Column argument(s) as a list of str (None stays None).
-
-    Examples
-    --------
-    >>> as_list("tv"), as_list(("tv", "radio")), as_list(None)
-    (['tv'], ['tv', 'radio'], None)
-    """
-    if cols is None:
-        return None
-    return [cols] if isinstance(cols, str) else [str(c) for c in cols]
 
 
 def _package_version() -> str:

@@ -225,16 +225,18 @@ def fit_dice(
     train: pd.DataFrame,
     roles: Any,
     *,
-    epochs: int,
     seeds: int,
-    horizon: int,
     seed: int,
+    epochs: int | None = None,
+    horizon: int | None = None,
     progress: bool = False,
     draws: int | None = None,
     on_interrupt: str = "keep-best",
+    decoder: str | None = None,
 ):
-    """A DiceMMM with the column roles ``roles``: ``epochs`` per stage, ``seeds`` seeds
-    (``on_interrupt``: see :class:`pymc_dice.config.TrainerConfig`).
+    """A DiceMMM with the column roles ``roles`` and ``seeds`` seeds, fitted on ``train``;
+    ``epochs`` per stage, ``horizon``, ``decoder`` (``ModelConfig``) and ``on_interrupt``
+    (:class:`pymc_dice.config.TrainerConfig`) keep their defaults when None.
 
     Examples
     --------
@@ -247,6 +249,11 @@ def fit_dice(
     """
     from pymc_dice.mmm import DiceMMM
 
+    trainer = {"n_seeds": seeds, "on_interrupt": on_interrupt}
+    if epochs is not None:
+        trainer.update(epochs_stage1=epochs, epochs_stage2=epochs)
+    if horizon is not None:
+        trainer["horizon"] = horizon
     dice = DiceMMM(
         date_column=roles.date_column,
         channel_columns=list(roles.channel_columns),
@@ -254,13 +261,8 @@ def fit_dice(
         mediator_columns=list(roles.mediator_columns),
         control_columns=list(roles.control_columns),
         dims=list(roles.dims),
-        trainer_config={
-            "epochs_stage1": epochs,
-            "epochs_stage2": epochs,
-            "n_seeds": seeds,
-            "horizon": horizon,
-            "on_interrupt": on_interrupt,
-        },
+        model_config={"decoder": decoder} if decoder else None,
+        trainer_config=trainer,
     )
     dice.fit(train, random_seed=seed, progressbar=progress, draws=draws)
     return dice

@@ -121,20 +121,10 @@ def fit_dice_mmm(
     >>> dice.idata.posterior["channel_contribution"].sizes["chain"], seconds > 0
     (1, True)
     """
-    from pymc_dice.mmm import DiceMMM
+    from pymc_dice.workflow import fit_dice
 
-    dice = DiceMMM(
-        date_column=roles.date_column,
-        channel_columns=list(roles.channel_columns),
-        target_column=roles.target_column,
-        mediator_columns=list(roles.mediator_columns),
-        control_columns=list(roles.control_columns),
-        dims=list(roles.dims),
-        model_config={"decoder": decoder} if decoder else None,
-        trainer_config={"n_seeds": n_seeds},
-    )
     start = time.perf_counter()
-    dice.fit(train, random_seed=seed, progressbar=False)
+    dice = fit_dice(train, roles, seeds=n_seeds, seed=seed, decoder=decoder)
     return dice, time.perf_counter() - start
 
 
