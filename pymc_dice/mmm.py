@@ -67,10 +67,12 @@ from pymc_dice.exceptions import DataValidationError, ModelFileError, NotFittedE
 from pymc_dice.idata import channel_summary, contributions_over_time
 from pymc_dice.inputs import align_target, future_inputs, min_periods
 from pymc_dice.spec import (
+    FIT_KEYWORDS_WITHOUT_MEANING,
     as_config,
     given_roles,
     graph_json,
     model_id,
+    pymc_marketing_model_options,
     resolve_graph,
     resolve_roles,
     results_attrs,
@@ -130,6 +132,10 @@ class DiceMMM:
     model_config, trainer_config : ModelConfig, TrainerConfig or dict, optional
         Architecture and arm (default ``dice-hard``); epochs, seeds (``n_seeds`` = chains),
         horizon, validation share, device.
+    adstock, saturation, yearly_seasonality : optional
+        pymc-marketing's arguments (e.g. ``GeometricAdstock(l_max=8)``,
+        ``LogisticSaturation()``, ``2``): they set the structural decoder's carryover and
+        saturation families, its max lag and its Fourier order in ``model_config``.
 
     Attributes
     ----------
@@ -190,7 +196,14 @@ class DiceMMM:
         graph: Any = None,
         model_config: ModelConfig | dict | None = None,
         trainer_config: TrainerConfig | dict | None = None,
+        adstock: Any = None,
+        saturation: Any = None,
+        yearly_seasonality: int | None = None,
     ):
+        options = pymc_marketing_model_options(adstock, saturation, yearly_seasonality)
+        if options:  # pymc-marketing's arguments become the structural decoder's settings
+            base = as_config(model_config, ModelConfig, "model_config").model_dump()
+            model_config = {**base, **options}
         self.date_column = date_column
         self.channel_columns = channel_columns
         self.target_column = target_column
@@ -284,6 +297,8 @@ class DiceMMM:
         progressbar: bool | None = None,
         random_seed: int | None = None,
         draws: int | None = None,
+        chains: int | None = None,
+        **sampler: Any,
     ) -> xr.DataTree:
         """Train the seed ensemble and build :attr:`idata` (layout in :mod:`pymc_dice.idata`).
 
@@ -306,6 +321,10 @@ class DiceMMM:
             Posterior draws per chain of a structural decoder's parameters (default
             :data:`DEFAULT_STRUCTURAL_DRAWS`), or graph samples per chain of the GRU DICE arms
             (default :data:`DEFAULT_DRAWS`); other arms always have one draw.
+        chains : int, optional
+            pymc-marketing's ``chains``: the number of seeds (``trainer_config.n_seeds``,
+            updated on the model). Sampler keywords without a meaning here (``tune``,
+            ``target_accept``, ...) raise a ``TypeError`` that says why.
 
         Examples
         --------
@@ -317,6 +336,14 @@ class DiceMMM:
         >>> dict(idata.posterior.sizes)["chain"], len(mmm.seeds_)
         (2, 2)
         """
+        for key in sampler:
+            reason = FIT_KEYWORDS_WITHOUT_MEANING.get(key, "it is not a DiceMMM.fit argument")
+            raise TypeError(
+                f"DiceMMM.fit got {key}={sampler[key]!r}, which has no meaning here ({reason}); "
+                "DiceMMM.fit takes X, y, progressbar, random_seed, draws, chains"
+            )
+        if chains is not None:  # pymc-marketing's chains are the seed ensemble here
+            self.set_params(trainer_config={**self.trainer_cfg.model_dump(), "n_seeds": chains})
         mcfg, tcfg = self.model_cfg, self.trainer_cfg
         if not isinstance(X, pd.DataFrame):
             raise DataValidationError(

@@ -19,11 +19,13 @@ import pandas as pd
 import xarray as xr
 
 from pymc_dice.data import Roles, infer_roles
-from pymc_dice.exceptions import DataValidationError
+from pymc_dice.exceptions import ConfigError, DataValidationError
 from pymc_dice.graph import candidate_mask, check_candidates, to_graph
 
 __all__ = [
+    "FIT_KEYWORDS_WITHOUT_MEANING",
     "as_config",
+    "pymc_marketing_model_options",
     "as_list",
     "given_roles",
     "graph_json",
@@ -68,6 +70,74 @@ def as_config(value: Any, cls: type, name: str):
     if isinstance(value, dict):
         return cls.model_validate(value)
     raise TypeError(f"{name} must be a {cls.__name__} or a dict, got {type(value).__name__}")
+
+
+#: pymc-marketing transformation classes -> the structural decoder's family
+_ADSTOCKS = {
+    "GeometricAdstock": "geometric",
+    "DelayedAdstock": "free",
+    "WeibullPDFAdstock": "free",
+    "WeibullCDFAdstock": "free",
+}
+_SATURATIONS = {
+    "LogisticSaturation": "logistic",
+    "TanhSaturation": "logistic",
+    "TanhSaturationBaselined": "logistic",
+    "HillSaturation": "hill",
+    "HillSaturationSigmoid": "hill",
+    "MichaelisMentenSaturation": "hill",
+}
+
+#: ``fit`` keywords of pymc-marketing's MMM that have no meaning for DiceMMM, with the reason
+FIT_KEYWORDS_WITHOUT_MEANING = {
+    "tune": "there is no MCMC warm-up: the posterior draws come from a Laplace approximation",
+    "target_accept": "there is no NUTS sampler",
+    "nuts_sampler": "there is no NUTS sampler",
+    "cores": "chains are the seed ensemble, fitted in this process",
+    "init": "there is no MCMC initialisation",
+}
+
+
+def pymc_marketing_model_options(
+    adstock: Any = None, saturation: Any = None, yearly_seasonality: int | None = None
+) -> dict:
+    """``ModelConfig`` settings for pymc-marketing's MMM arguments: the adstock and saturation
+    families (and ``l_max``) of the structural decoder, and the Fourier order of its season.
+
+    Examples
+    --------
+    >>> from pymc_marketing.mmm import GeometricAdstock, HillSaturation
+    >>> pymc_marketing_model_options(GeometricAdstock(l_max=6), HillSaturation(), 3)
+    {'adstock': 'geometric', 'adstock_max_lag': 6, 'saturation': 'hill', 'yearly_seasonality': 3}
+    >>> pymc_marketing_model_options(saturation="logistic")
+    Traceback (most recent call last):
+    ...
+    pymc_dice.exceptions.ConfigError: saturation 'logistic' is not a pymc-marketing saturation ...
+    """
+    out: dict[str, Any] = {}
+    if adstock is not None:
+        kind = _ADSTOCKS.get(type(adstock).__name__)
+        if kind is None:
+            raise ConfigError(
+                f"adstock {adstock!r} is not a pymc-marketing adstock DiceMMM can follow "
+                f"({sorted(_ADSTOCKS)}); or set model_config={{'adstock': 'geometric' | "
+                "'free'}}"
+            )
+        out["adstock"] = kind
+        if getattr(adstock, "l_max", None):
+            out["adstock_max_lag"] = int(adstock.l_max)
+    if saturation is not None:
+        kind = _SATURATIONS.get(type(saturation).__name__)
+        if kind is None:
+            raise ConfigError(
+                f"saturation {saturation!r} is not a pymc-marketing saturation DiceMMM can "
+                f"follow ({sorted(_SATURATIONS)}); or set model_config={{'saturation': "
+                "'logistic' | 'hill'}}"
+            )
+        out["saturation"] = kind
+    if yearly_seasonality is not None:
+        out["yearly_seasonality"] = int(yearly_seasonality)
+    return out
 
 
 def given_roles(params: Mapping[str, Any]) -> dict:

@@ -256,3 +256,29 @@ def test_fit_and_predict_never_mutate_the_callers_frames(plain, new_dates):
     for key, frame in frames.items():
         pd.testing.assert_frame_equal(frame, copies[key])
     pd.testing.assert_series_equal(y, y_copy)
+
+
+def test_pymc_marketing_arguments_set_the_structural_decoder():
+    from pymc_marketing.mmm import DelayedAdstock, GeometricAdstock, HillSaturation
+
+    from pymc_dice.simulate import national
+
+    mmm = DiceMMM(
+        channel_columns=["tv", "social"],
+        adstock=GeometricAdstock(l_max=6),
+        saturation=HillSaturation(),
+        yearly_seasonality=3,
+    )
+    cfg = mmm.model_cfg
+    assert (cfg.adstock, cfg.adstock_max_lag, cfg.saturation, cfg.yearly_seasonality) == (
+        "geometric", 6, "hill", 3,
+    )  # fmt: skip
+    assert DiceMMM(adstock=DelayedAdstock(l_max=4)).model_cfg.adstock == "free"
+    with pytest.raises(ValueError, match="not a pymc-marketing adstock"):
+        DiceMMM(adstock="geometric")
+    df = national(n_channels=2, n_periods=40, seed=0).df
+    fast = DiceMMM(channel_columns=["tv", "social"], trainer_config={"max_iter": 10})
+    fast.fit(df, chains=2, draws=3, random_seed=0, progressbar=False)
+    assert dict(fast.idata.posterior.sizes)["chain"] == 2 and fast.trainer_cfg.n_seeds == 2
+    with pytest.raises(TypeError, match="tune=500.*no MCMC warm-up"):
+        fast.fit(df, tune=500)
