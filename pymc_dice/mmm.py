@@ -503,37 +503,28 @@ class DiceMMM:
     # ------------------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write the fitted model to ONE netCDF-4 file (docs/pymc-marketing.md, "The save file").
-
-        The results groups are ``idata``'s, so ``xarray.open_datatree(path)`` and
-        ``arviz.from_netcdf(path)`` read them; the group ``/pymc_dice`` holds the manifest and
-        the network weights as plain arrays (no pickle). Written through a temporary file.
-
-        Parameters
-        ----------
-        path : str or PathLike
-            File to write (any name; ``.nc`` is customary).
-        overwrite : bool, default False
-            Replace an existing file; otherwise an existing path raises ``FileExistsError``
-            and is left untouched.
-
-        Returns
-        -------
-        Path
-            The written file.
+        """Write the fitted model to ONE netCDF-4 file (any name; ``.nc`` is customary) and
+        return its path; an existing file is replaced only with ``overwrite=True``. The
+        results groups are ``idata``'s (``xarray.open_datatree`` / ``arviz.from_netcdf`` read
+        them); ``/pymc_dice`` holds the manifest and the weights as plain arrays, no pickle
+        (:func:`pymc_dice.io.save_model`; docs/pymc-marketing.md, "The save file").
 
         Examples
         --------
         >>> import tempfile, pathlib
         >>> import xarray as xr
         >>> from pymc_dice.simulate import sparse_target
-        >>> df = sparse_target(n_series=4, n_periods=30, seed=0).df[["date", "geo", "tv", "y"]]
+        >>> df = sparse_target(n_series=4, n_periods=34, seed=0).df[["date", "geo", "tv", "y"]]
+        >>> dates = sorted(df["date"].unique())
         >>> mmm = DiceMMM(model_config={"arm": "nograph"},
         ...               trainer_config={"epochs_stage2": 1, "horizon": 2})
-        >>> _ = mmm.fit(df, progressbar=False, random_seed=0)
+        >>> _ = mmm.fit(df[df["date"] < dates[30]], progressbar=False, random_seed=0)
         >>> path = mmm.save(pathlib.Path(tempfile.mkdtemp()) / "model.nc")
         >>> sorted(xr.open_datatree(path).children)[:3]
         ['constant_data', 'fit_data', 'observed_data']
+        >>> back, new = DiceMMM.load(path), df[df["date"] >= dates[30]]
+        >>> back.id == mmm.id, bool((back.predict(new) == mmm.predict(new)).all())
+        (True, True)
         >>> mmm.save(path)
         Traceback (most recent call last):
         ...
@@ -547,44 +538,22 @@ class DiceMMM:
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, check: bool = True) -> DiceMMM:
-        """Load a model written by :meth:`save`.
+        """Load a model written by :meth:`save` (the example there), reading plain data only.
 
-        Only plain data is read: no pickle, no ``torch.load``. Before any netCDF parsing the
-        SHA-256 seal at the end of the file is checked; then the declared array sizes
-        (``pymc_dice.io.MAX_BYTES``), the manifest schema, every array's dtype and shape, the
-        SHA-256 of the content, and the model id. Nothing is written, not even a temporary
-        file.
-
-        Parameters
-        ----------
-        path : str or PathLike
-        check : bool, default True
-            Check the seal, the content SHA-256 and the model id (``False`` skips them to
-            salvage a file modified on purpose; the schema and size checks always run).
-
-        Raises
-        ------
-        ModelFileError
-            Not a DiceMMM file (e.g. a pymc-marketing netCDF), a zip file of pymc-dice 0.1 or
-            a pickle (refused unread), a file saved by another model type or format version,
-            a corrupted, truncated or modified file, or a model id mismatch.
-        FileNotFoundError
-            No file at ``path``.
+        The seal, declared sizes, manifest schema, dtypes and shapes, content SHA-256 and model
+        id are checked (:func:`pymc_dice.io.load_model`; ``check=False`` skips the seal, the
+        SHA-256 and the id); anything wrong raises ``ModelFileError`` naming the file, and
+        nothing is written.
 
         Examples
         --------
-        >>> import tempfile, pathlib
-        >>> from pymc_dice.simulate import sparse_target
-        >>> df = sparse_target(n_series=4, n_periods=34, seed=0).df[["date", "geo", "tv", "y"]]
-        >>> dates = sorted(df["date"].unique())
-        >>> mmm = DiceMMM(model_config={"arm": "nograph"},
-        ...               trainer_config={"epochs_stage2": 1, "horizon": 2})
-        >>> _ = mmm.fit(df[df["date"] < dates[30]], progressbar=False, random_seed=0)
-        >>> path = mmm.save(pathlib.Path(tempfile.mkdtemp()) / "model.nc")
-        >>> back = DiceMMM.load(path)
-        >>> new = df[df["date"] >= dates[30]]
-        >>> back.id == mmm.id, bool((back.predict(new) == mmm.predict(new)).all())
-        (True, True)
+        >>> import pathlib, tempfile
+        >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.nc"
+        >>> _ = notes.write_text("not a model")
+        >>> DiceMMM.load(notes)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        pymc_dice.exceptions.ModelFileError: ...notes.nc...
         """
         def factory(params: dict, graph: xr.DataArray | None) -> DiceMMM:
             return cls(**params, graph=graph)
