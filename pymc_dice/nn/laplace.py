@@ -220,7 +220,7 @@ def laplace_posterior(
         )
         hess = torch.nan_to_num(hess, nan=0.0, posinf=0.0, neginf=0.0)
     sds = [priors.raw_sd, priors.level_sd, priors.series_sd, priors.gamma_sd]
-    floor = min(1.0 / sd**2 for sd in sds)
+    floor = max(min(1.0 / sd**2 for sd in sds), 1.0 / priors.posterior_sd_max**2)
     try:
         evals, evecs = torch.linalg.eigh(hess)
     except torch.linalg.LinAlgError:  # ill-conditioned: a small ridge at the prior floor

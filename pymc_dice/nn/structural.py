@@ -323,6 +323,10 @@ class StructuralPriors:
     half_ab: tuple[float, float] = (3.0, 4.0)
     raw_sd: float = 3.0
     residual_sd: float = 0.5
+    #: widest Laplace sd in any direction of the unconstrained parameters (a factor e on a
+    #: softplus or logit scale): directions the data leave flat keep their prior in the
+    #: constrained space, which a wider Gaussian in raw space would overshoot into huge effects
+    posterior_sd_max: float = 1.0
 
 
 RAW_NAMES = (
