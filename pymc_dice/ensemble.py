@@ -38,7 +38,12 @@ from pymc_dice.idata import roas as idata_roas
 from pymc_dice.nn.decoders import Decoder, rollout
 from pymc_dice.nn.encoder import gumbel_sigmoid
 from pymc_dice.nn.laplace import map_draws
-from pymc_dice.nn.structural import counterfactual_paths, series_sigma
+from pymc_dice.nn.structural import (
+    carryover_weights,
+    counterfactual_paths,
+    saturation_curves,
+    series_sigma,
+)
 
 __all__ = ["ROW_CHUNK", "FittedEnsemble", "PanelTensors", "rollout_errors", "series_grid"]
 
@@ -252,6 +257,16 @@ class FittedEnsemble:
     >>> scale = ens.arms[0].decoder.series_scale[:, -1].numpy()  # per series: sigma x scale
     >>> x.dtype, node_sigma.shape, bool(np.allclose(node_sigma[..., -1:] * scale, sigma))
     (torch.float64, (1, 4, 3), True)
+
+    Response curves per deployed edge and draw (monotone, zero at zero spend; lag weights
+    summing to one):
+
+    >>> curves = ens.response_curves(n_points=5)
+    >>> sat = curves["saturation"].sel(target="y", source=["tv", "social"])
+    >>> sat.dims, bool((sat.isel(share=0) == 0).all()), bool((sat.diff("share") >= 0).all())
+    (('chain', 'draw', 'source', 'share'), True, True)
+    >>> bool(np.allclose(curves["carryover"].sel(target="y", source="tv").sum("lag"), 1.0))
+    True
 
     The results tree is rebuilt exactly; ROAS and graphs are read from it and the arms:
 
@@ -475,6 +490,36 @@ class FittedEnsemble:
             return ahead
 
         return self.map_arms(make)
+
+    def response_curves(self, n_points: int = 41, max_share: float = 2.0) -> xr.Dataset:
+        """Response curves of every deployed edge under every draw: ``saturation`` (chain,
+        draw, source, target, share) is ``beta * sat(a)``, the steady-state response of the
+        target node to an adstocked source level ``a`` given as a ``share`` of the series' max
+        (``0 .. max_share``), as a share of the target's series max; ``carryover`` (chain,
+        draw, source, target, lag) the lag weights (a channel from lag 0, other sources from
+        lag 1). Edges outside the deployed graph are NaN. Relative units are the decoder's
+        own (every series is divided by its max), so one curve serves every geo.
+        """
+        grid = torch.linspace(0.0, max_share, n_points, dtype=torch.float64, device=self.device)
+        sat = self.map_arms(lambda g: lambda d: saturation_curves(d, grid))
+        carry = self.map_arms(lambda g: lambda d: carryover_weights(d))
+        deployed = np.stack([np.asarray(a.graph_input(), dtype=float) != 0 for a in self.arms])
+        mask = deployed[:, None, :, :, None]
+        nodes = list(self.panel.nodes)
+        coords = {
+            "chain": np.arange(sat.shape[0]),
+            "draw": np.arange(sat.shape[1]),
+            "source": nodes,
+            "target": nodes,
+        }
+        dims = ("chain", "draw", "source", "target")
+        return xr.Dataset(
+            {
+                "saturation": (dims + ("share",), np.where(mask, sat, np.nan)),
+                "carryover": (dims + ("lag",), np.where(mask, carry, np.nan)),
+            },
+            coords={**coords, "share": grid.cpu().numpy(), "lag": np.arange(carry.shape[-1])},
+        )
 
     def to_idata(self, attrs: dict) -> xr.DataTree:
         """The results tree (:func:`pymc_dice.idata.build_idata`): contributions and fitted

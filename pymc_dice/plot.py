@@ -31,6 +31,7 @@ __all__ = [
     "plot_graph_swap",
     "plot_influence",
     "plot_model_forecasts",
+    "plot_response_curves",
     "plot_roas",
 ]
 
@@ -497,6 +498,38 @@ def plot_model_forecasts(
     return fig
 
 
+def plot_response_curves(curves: xr.Dataset, target: str | None = None) -> Figure:
+    """Saturation curves into ``target`` (default: the last node), median over (chain, draw)
+    with a 90 % band, one line per deployed edge (``FittedEnsemble.response_curves``).
+
+    Examples
+    --------
+    >>> share = np.linspace(0, 2, 5)
+    >>> sat = np.tile(1 - np.exp(-share), (1, 3, 2, 2, 1))  # chain, draw, source, target
+    >>> curves = xr.Dataset({"saturation": (("chain", "draw", "source", "target", "share"), sat)},
+    ...                     coords={"source": ["tv", "y"], "target": ["tv", "y"], "share": share})
+    >>> plot_response_curves(curves).axes[0].get_xlabel()  # one curve: tv -> y
+    "adstocked spend (share of the series' max)"
+    """
+    sat = curves["saturation"]
+    target = target or str(sat["target"].values[-1])
+    sat = sat.sel(target=target)
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax, x = fig.subplots(), sat["share"].values
+    for k, src in enumerate(str(v) for v in sat["source"].values):
+        line = sat.sel(source=src)
+        if not np.isfinite(line.values).any():  # no deployed edge
+            continue
+        q = line.quantile([0.05, 0.5, 0.95], ("chain", "draw")).values
+        ax.plot(x, q[1], color=f"C{k}", label=src)
+        ax.fill_between(x, q[0], q[2], color=f"C{k}", alpha=0.2)
+    ax.set_xlabel("adstocked spend (share of the series' max)")
+    ax.set_ylabel(f"response of {target} (share of its max)")
+    ax.set_title(f"response curves into {target} (median, 90 % band)")
+    ax.legend(fontsize=9)
+    return fig
+
+
 class DicePlotSuite:
     """Figures of a fitted :class:`~pymc_dice.mmm.DiceMMM`, reached as ``mmm.plot``.
 
@@ -526,6 +559,22 @@ class DicePlotSuite:
         if truth is not None:
             return to_graph(truth, self.model.panel_.nodes, name="truth")
         return self.model.graph_prior_
+
+    def response_curves(self, target: str | None = None) -> Figure:
+        """Saturation curves into ``target``, posterior draws (:func:`plot_response_curves`).
+
+        Examples
+        --------
+        >>> from pymc_dice.mmm import DiceMMM
+        >>> from pymc_dice.simulate import national
+        >>> mmm = DiceMMM(channel_columns=["tv", "social"], trainer_config={"max_iter": 20})
+        >>> _ = mmm.fit(national(n_channels=2, n_periods=40, seed=0).df, progressbar=False,
+        ...             random_seed=0, draws=4)
+        >>> mmm.plot.response_curves().axes[0].get_title()
+        'response curves into y (median, 90 % band)'
+        """
+        self.model._check_fitted()
+        return plot_response_curves(self.model.ensemble_.response_curves(), target)
 
     def graph(self, truth: Any = None) -> Figure:
         """Learned edge probabilities with the selected support, next to ``truth`` (or the
