@@ -402,9 +402,9 @@ class FittedEnsemble:
         prediction with actual spend minus the prediction with ``j``'s spend zeroed on every
         date, warm-up included. Structural decoders: :meth:`structural_contributions`.
         """
-        panel = self.panel
         if self.structural:
             return self.structural_contributions()
+        panel = self.panel
         warm = self.model_config.max_lag
         t_len = len(panel.dates)
         pred = self.rollout_target(

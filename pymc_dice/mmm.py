@@ -358,9 +358,8 @@ class DiceMMM:
         panel = Panel.from_frame(X, roles, val_fraction=tcfg.val_fraction, min_periods=periods)
         panel = prepare_panel(panel, mcfg)
         structural = is_structural(mcfg)
-        n_draws = int(draws if draws is not None else DEFAULT_DRAWS)
-        if draws is None and structural:
-            n_draws = DEFAULT_STRUCTURAL_DRAWS
+        default = DEFAULT_STRUCTURAL_DRAWS if structural else DEFAULT_DRAWS
+        n_draws = int(draws if draws is not None else default)
         if n_draws < 1:
             raise ValueError(f"draws must be >= 1, got {n_draws}")
         n_draws = n_draws if (arm.graph_draws or structural) else 1

@@ -336,14 +336,6 @@ def _decoder(mcfg: ModelConfig, data: PanelTensors, nodes: Sequence[str]):
     )[0].to(data.x.device)
 
 
-def _no_loss(idx):  # pragma: no cover - structural decoders are not trained by the loop
-    raise RuntimeError("structural decoders are fitted by MAP, not by the epoch loop")
-
-
-def _no_validation() -> float:  # pragma: no cover
-    return float("nan")
-
-
 def fit_structural_arm(
     result: TrainedArm,
     decoder: torch.nn.Module,
@@ -410,30 +402,34 @@ def _nothing_to_select(mcfg: ModelConfig, data: PanelTensors) -> bool:
     return is_structural(mcfg) and mcfg.keep_channel_paths and n_mediators == 0
 
 
-def _two_stage(result, spec: ArmSpec, mcfg, tcfg, data, nodes, rng, seed, progressbar) -> _Stage2:
-    """Stage 1, support selection, then the stage-2 closures with the encoder frozen."""
-    device = data.x.device
-    x_tr, c_tr = data.x_train, data.c_train
+def _select_graph(result, mcfg, tcfg, data, nodes, rng, seed, progressbar) -> None:
+    """Stage 1 and support selection (``result.encoder``, ``edge_prob``, ``selection``), then
+    the channel-path guard of a structural arm; on a panel without mediators a structural arm
+    keeps every candidate edge and skips stage 1 (:func:`_nothing_to_select`)."""
+    guard = is_structural(mcfg) and mcfg.keep_channel_paths
     if _nothing_to_select(mcfg, data):
         cand = graph_dataarray(data.candidates.cpu().numpy().astype(float), nodes)
         result.selection = Selection(cand.rename("selected_graph"), "all-channels", xr.Dataset())
+    else:
+        encoder, restricted, hist1, data1 = _stage1(data, mcfg, tcfg, rng, progressbar)
+        result.history["stage1"] = hist1
+        result.encoder, result.restricted = encoder, restricted
+        result.edge_prob = edge_probabilities(encoder, data).cpu().numpy()
+        result.selection = _select_support(
+            mcfg, tcfg, data, data1, nodes, result.edge_prob, restricted, seed, progressbar
+        )
+        for p in encoder.parameters():  # stage 1 is over: the encoder is frozen from here on
+            p.requires_grad_(False)
+        encoder.eval()
+    if guard:
         result.selection = keep_channel_paths(result.selection, nodes[: data.n_channels], nodes[-1])
-        decoder = _decoder(mcfg, data, nodes)
-        return _Stage2(decoder, _no_loss, _no_validation, [])
-    encoder, restricted, hist1, data1 = _stage1(data, mcfg, tcfg, rng, progressbar)
-    result.history["stage1"] = hist1
-    prob = edge_probabilities(encoder, data)
-    result.encoder, result.restricted = encoder, restricted
-    result.edge_prob = prob.cpu().numpy()
-    result.selection = _select_support(
-        mcfg, tcfg, data, data1, nodes, result.edge_prob, restricted, seed, progressbar
-    )
-    if is_structural(mcfg) and mcfg.keep_channel_paths:
-        result.selection = keep_channel_paths(result.selection, nodes[: data.n_channels], nodes[-1])
-    for p in encoder.parameters():  # stage 2: frozen encoder
-        p.requires_grad_(False)
-    encoder.eval()
-    logits_all = encoder(x_tr).detach()
+
+
+def _two_stage(result, spec: ArmSpec, mcfg, tcfg, data, nodes) -> _Stage2:
+    """The epoch-loop stage 2 on the selected graph, with the stage-1 encoder frozen."""
+    device = data.x.device
+    x_tr, c_tr = data.x_train, data.c_train
+    logits_all = result.encoder(x_tr).detach()  # frozen by _select_graph
     deploy = torch.as_tensor(result.selection.graph.values, dtype=torch.float32, device=device)
     decoder = _decoder(mcfg, data, nodes)
 
@@ -479,17 +475,21 @@ def _joint(result, mcfg, data, tcfg) -> _Stage2:
     return _Stage2(decoder, batch_loss, validate, [encoder])
 
 
-def _fixed(result, spec: ArmSpec, mcfg, data, tcfg, nodes, oracle) -> _Stage2:
-    """The decoder alone on the arm's fixed graph (trained and deployed)."""
-    device = data.x.device
-    x_tr, c_tr = data.x_train, data.c_train
+def _set_fixed_graph(result, spec: ArmSpec, nodes, oracle) -> None:
+    """``result.fixed_graph``: the graph a fixed-graph arm trains and deploys."""
     n = len(nodes)
-    decoder = _decoder(mcfg, data, nodes)
     fixed = spec.fixed_graph(result.candidates, oracle_values(oracle))
     if fixed.shape != (n, n):
         raise ValueError(f"oracle graph has shape {fixed.shape}, expected {(n, n)} over {nodes}")
     result.fixed_graph = fixed
-    graph_t = torch.as_tensor(fixed, dtype=torch.float32, device=device)
+
+
+def _fixed(result, mcfg, data, tcfg, nodes) -> _Stage2:
+    """The epoch-loop decoder alone on the arm's fixed graph (trained and deployed)."""
+    device = data.x.device
+    x_tr, c_tr = data.x_train, data.c_train
+    decoder = _decoder(mcfg, data, nodes)
+    graph_t = torch.as_tensor(result.fixed_graph, dtype=torch.float32, device=device)
 
     def batch_loss(idx):
         return _masked_mse(decoder(x_tr[idx], c_tr[idx], graph_t), x_tr[idx, 1:], data.n_channels)
@@ -550,16 +550,21 @@ def fit_arm(
     start = time.perf_counter()
     cand_np = data.candidates.cpu().numpy()
     result = TrainedArm(arm=spec.name, seed=seed, decoder=None, candidates=cand_np)  # type: ignore[arg-type]
-    if spec.training == "two-stage":
-        stage2 = _two_stage(result, spec, mcfg, tcfg, data, nodes, rng, seed, progressbar)
-    elif spec.training == "joint":
-        stage2 = _joint(result, mcfg, data, tcfg)
-    else:
-        stage2 = _fixed(result, spec, mcfg, data, tcfg, nodes, oracle)
-    decoder = stage2.decoder
-    if is_structural(mcfg):
+    if spec.runs_stage1:
+        _select_graph(result, mcfg, tcfg, data, nodes, rng, seed, progressbar)
+    elif spec.training == "fixed":
+        _set_fixed_graph(result, spec, nodes, oracle)
+    if is_structural(mcfg):  # MAP + Laplace on the graph just chosen: no epoch loop
+        decoder = _decoder(mcfg, data, nodes)
         hist = fit_structural_arm(result, decoder, data, tcfg, seed=seed, n_draws=n_draws)
     else:
+        if spec.runs_stage1:
+            stage2 = _two_stage(result, spec, mcfg, tcfg, data, nodes)
+        elif spec.training == "joint":
+            stage2 = _joint(result, mcfg, data, tcfg)
+        else:
+            stage2 = _fixed(result, mcfg, data, tcfg, nodes)
+        decoder = stage2.decoder
         trainable = [p for p in decoder.parameters()]
         for m in stage2.joint:
             trainable += list(m.parameters())
