@@ -163,5 +163,11 @@ class TrainerConfig(StrictConfig):
     max_iter: int = Field(
         500, ge=1, le=100_000, description="L-BFGS iterations of the structural decoder's MAP fit"
     )
+    posterior_steps: int = Field(
+        40,
+        ge=0,
+        le=10_000,
+        description="MALA steps refining each Laplace draw of the structural decoder (0: Laplace)",
+    )
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', ...")
     progressbar: bool = True

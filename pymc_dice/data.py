@@ -295,6 +295,8 @@ class Panel:
     (4, 30, 8)
     >>> p.nodes[p.target_index], p.n_channels
     ('y', 5)
+    >>> p.spend_share.shape, bool(np.isclose(p.spend_share.sum(), 1.0))
+    ((5,), True)
     >>> p.select(series=slice(0, 2), time=slice(0, 10)).values.shape
     (2, 10, 8)
     >>> p.to_dataarray(p.values, ("series", "date", "node")).dims
@@ -377,6 +379,17 @@ class Panel:
     def n_channels(self) -> int:
         """Number of channels (the first nodes)."""
         return len(self.roles.channel_columns)
+
+    @property
+    def spend_share(self) -> np.ndarray:
+        """Each channel's share of the total spend (original units) over the training dates
+        of every series, ``[K]``; uniform when nothing was spent."""
+        k = self.n_channels
+        spend = np.nansum(self.values[:, : self.train_end, :k], axis=(0, 1))
+        total = spend * self.node_scaler.scales[:k]
+        if k == 0 or not total.sum() > 0:
+            return np.full(k, 1.0 / max(k, 1))
+        return total / total.sum()
 
     @property
     def target_index(self) -> int:

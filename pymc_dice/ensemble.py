@@ -75,6 +75,8 @@ class PanelTensors:
     n_channels: int
     candidates: torch.Tensor  # [N, N] bool
     val_origins: torch.Tensor
+    #: each channel's share of the total spend (original units) on the training dates, [K]
+    spend_share: torch.Tensor | None = None
 
     @classmethod
     def from_panel(cls, panel: Panel, horizon: int, device: torch.device) -> PanelTensors:
@@ -89,6 +91,7 @@ class PanelTensors:
             n_channels=panel.n_channels,
             candidates=torch.as_tensor(cand.values, device=device),
             val_origins=torch.as_tensor(origins, device=device),
+            spend_share=torch.as_tensor(panel.spend_share, device=device),
         )
 
     @property

@@ -46,6 +46,7 @@ from pymc_dice.graph import (
 from pymc_dice.nn.decoders import Decoder, RestrictedDecoder
 from pymc_dice.nn.encoder import gumbel_sigmoid, kl_bernoulli
 from pymc_dice.nn.laplace import laplace_posterior
+from pymc_dice.nn.mcmc import refine_draws
 from pymc_dice.nn.structural import fit_structural
 from pymc_dice.nn.transforms import LogDeviation, Stage1Encoder
 
@@ -370,8 +371,13 @@ def fit_structural_arm(
     graph = torch.as_tensor(result.graph_input(), dtype=torch.float64, device=data.x.device)
     dec = decoder.double()
     x, c = data.x.double(), data.c.double()
+    if data.spend_share is not None:
+        dec.set_spend_share(data.spend_share)
     fit = fit_structural(dec, x, c, graph, max_iter=tcfg.max_iter, seed=seed)
     post = laplace_posterior(dec, x, c, graph, n_draws=n_draws, seed=seed)
+    mala = None
+    if tcfg.posterior_steps:
+        mala = refine_draws(dec, post, x, c, graph, n_steps=tcfg.posterior_steps, seed=seed)
     result.param_draws = {k: v.detach() for k, v in post.param_draws().items()}
     dec.float()
     return {
@@ -380,6 +386,7 @@ def fit_structural_arm(
         "seconds": fit.seconds,
         "eig_floored": post.n_floored,
         "n_params": int(post.mean.numel()),
+        "mala_acceptance": None if mala is None else mala.acceptance,
         "interrupted": False,
     }
 

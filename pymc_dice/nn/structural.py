@@ -134,6 +134,9 @@ class StructuralDecoder(Decoder):
         # per-series scale of every node (max-abs over the training dates, set by the fit):
         # the structural terms act on x / scale, so geos of different sizes share one response
         self.register_buffer("series_scale", torch.ones(n_series, n))
+        # per-source scale of the beta prior (set by set_spend_share before a fit; only the
+        # fit reads it, so it is not saved)
+        self.register_buffer("source_prior_scale", torch.ones(n), persistent=False)
         self.level_pool = nn.Parameter(torch.zeros(n))
         self.level_dev = nn.Parameter(torch.zeros(n_series, n))
         self.control_weight = nn.Parameter(torch.zeros(n_controls, n))
@@ -240,6 +243,18 @@ class StructuralDecoder(Decoder):
             xs = torch.where(mask[..., None], xs, 0.0)
         top = xs.amax(1)
         self.series_scale.copy_(torch.where(top > 0, top, torch.ones_like(top)).to(top.dtype))
+
+    @torch.no_grad()
+    def set_spend_share(self, share: torch.Tensor) -> None:
+        """Scale the beta prior of every edge out of channel ``k`` by ``K * share[k]`` (its
+        share of the total spend; pymc-marketing's recommended spend-share prior): a channel
+        with a sliver of the budget is not given the prior effect of the largest one."""
+        k = self.n_channels
+        scale = torch.ones_like(self.source_prior_scale)
+        scale[:k] = (k * torch.as_tensor(share, dtype=scale.dtype, device=scale.device)).clamp_min(
+            1e-3
+        )
+        self.source_prior_scale.copy_(scale)
 
     def row_scale(self, idx: torch.Tensor) -> torch.Tensor:
         """Scale ``[B, N]`` of the series of each row."""
@@ -354,7 +369,8 @@ def neg_log_prior(dec: StructuralDecoder, priors: StructuralPriors) -> torch.Ten
     out = 0.5 * (dec.level_pool / p.level_sd).square().sum()
     out = out + 0.5 * (dec.level_dev / p.series_sd).square().sum()
     out = out + 0.5 * (dec.control_weight / p.gamma_sd).square().sum()
-    out = out + 0.5 * (dec.beta() / p.beta_sd).square().sum()
+    beta_sd = p.beta_sd * dec.source_prior_scale[:, None]
+    out = out + 0.5 * (dec.beta() / beta_sd).square().sum()
     for name in RAW_NAMES:
         if hasattr(dec, name):
             out = out + 0.5 * (getattr(dec, name) / p.raw_sd).square().sum()
