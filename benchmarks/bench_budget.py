@@ -71,8 +71,14 @@ def fit_pymc(train: pd.DataFrame, roles: Roles, seed: int, draws: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mmm.fit(
-            train[cols], train[roles.target_column], chains=2, draws=draws, tune=draws,
-            cores=1, random_seed=seed, progressbar=False,
+            train[cols],
+            train[roles.target_column],
+            chains=2,
+            draws=draws,
+            tune=draws,
+            cores=1,
+            random_seed=seed,
+            progressbar=False,
         )
     return mmm, time.perf_counter() - start
 
@@ -121,11 +127,23 @@ def run_seed(seed: int, n_fit: int, draws: int) -> dict:
         for name, alloc in (("dice", alloc_dice), ("pymc", alloc_pm), ("oracle", alloc_best))
     }
     return {
-        "seed": seed, "weeks": n_fit, "budget": budget, "channels": channels,
-        "current": current, "dice": alloc_dice, "pymc": alloc_pm, "oracle": alloc_best,
-        "gain": gain, "base": base, "model_gain": float(res.uplift),
-        "seconds": {"fit_dice": fit_dice, "opt_dice": opt_dice, "fit_pymc": fit_pm,
-                    "opt_pymc": opt_pm},
+        "seed": seed,
+        "weeks": n_fit,
+        "budget": budget,
+        "channels": channels,
+        "current": current,
+        "dice": alloc_dice,
+        "pymc": alloc_pm,
+        "oracle": alloc_best,
+        "gain": gain,
+        "base": base,
+        "model_gain": float(res.uplift),
+        "seconds": {
+            "fit_dice": fit_dice,
+            "opt_dice": opt_dice,
+            "fit_pymc": fit_pm,
+            "opt_pymc": opt_pm,
+        },
         "true_roas": sim.truth["roas"].values,
     }
 
@@ -143,30 +161,42 @@ def main() -> None:
     torch.set_num_threads(1)
     weeks = (args.weeks * len(args.seeds))[: len(args.seeds)]
     rows = [run_seed(s, w, args.draws) for s, w in zip(args.seeds, weeks, strict=True)]
-    print(f"\nweekly budget = current mix over the last {HORIZON} fitted weeks; plan: next "
-          f"{HORIZON} weeks; true incremental sales over the current mix (noise-free simulator)")
-    print("| seed | weeks | true ROAS (tv/social/search) | current shares | DiceMMM shares | "
-          "pymc-marketing shares | oracle shares | DiceMMM gain | pymc-marketing gain | "
-          "oracle gain | DiceMMM's own forecast of its gain |")
+    print(
+        f"\nweekly budget = current mix over the last {HORIZON} fitted weeks; plan: next "
+        f"{HORIZON} weeks; true incremental sales over the current mix (noise-free simulator)"
+    )
+    print(
+        "| seed | weeks | true ROAS (tv/social/search) | current shares | DiceMMM shares | "
+        "pymc-marketing shares | oracle shares | DiceMMM gain | pymc-marketing gain | "
+        "oracle gain | DiceMMM's own forecast of its gain |"
+    )
     print("|" + " --- |" * 11)
     for r in rows:
         g = r["gain"]
         roas = " / ".join(f"{v:.2f}" for v in r["true_roas"])
-        print(f"| {r['seed']} | {r['weeks']} | {roas} | {shares(r['current'])} | "
-              f"{shares(r['dice'])} | {shares(r['pymc'])} | {shares(r['oracle'])} | "
-              f"{g['dice']:,.0f} | {g['pymc']:,.0f} | {g['oracle']:,.0f} | {r['model_gain']:,.0f} |")
+        print(
+            f"| {r['seed']} | {r['weeks']} | {roas} | {shares(r['current'])} | "
+            f"{shares(r['dice'])} | {shares(r['pymc'])} | {shares(r['oracle'])} | "
+            f"{g['dice']:,.0f} | {g['pymc']:,.0f} | {g['oracle']:,.0f} | {r['model_gain']:,.0f} |"
+        )
     mean = {k: np.mean([r["gain"][k] for r in rows]) for k in ("dice", "pymc", "oracle")}
     base = np.mean([r["base"] for r in rows])
-    print(f"\nmean true gain: DiceMMM {mean['dice']:,.0f}, pymc-marketing {mean['pymc']:,.0f}, "
-          f"oracle {mean['oracle']:,.0f} (of {base:,.0f} sales under the current mix)")
-    print(f"same-run ratios: DiceMMM / pymc-marketing gain = {mean['dice'] / mean['pymc']:.2f}; "
-          f"share of the oracle gain: DiceMMM {mean['dice'] / mean['oracle']:.2f}, "
-          f"pymc-marketing {mean['pymc'] / mean['oracle']:.2f}")
+    print(
+        f"\nmean true gain: DiceMMM {mean['dice']:,.0f}, pymc-marketing {mean['pymc']:,.0f}, "
+        f"oracle {mean['oracle']:,.0f} (of {base:,.0f} sales under the current mix)"
+    )
+    print(
+        f"same-run ratios: DiceMMM / pymc-marketing gain = {mean['dice'] / mean['pymc']:.2f}; "
+        f"share of the oracle gain: DiceMMM {mean['dice'] / mean['oracle']:.2f}, "
+        f"pymc-marketing {mean['pymc'] / mean['oracle']:.2f}"
+    )
     for r in rows:
         s = r["seconds"]
-        print(f"seed {r['seed']} seconds: DiceMMM fit {s['fit_dice']:.1f} + optimise "
-              f"{s['opt_dice']:.1f}; pymc-marketing fit {s['fit_pymc']:.1f} + optimise "
-              f"{s['opt_pymc']:.1f}")
+        print(
+            f"seed {r['seed']} seconds: DiceMMM fit {s['fit_dice']:.1f} + optimise "
+            f"{s['opt_dice']:.1f}; pymc-marketing fit {s['fit_pymc']:.1f} + optimise "
+            f"{s['opt_pymc']:.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -521,6 +521,12 @@ def lift_test_loss(df_lift_test: pd.DataFrame, panel: Panel) -> Callable:
         )
     ch = np.array([channels.index(str(v)) for v in df_lift_test["channel"]])
     if roles.dims:
+        missing = [d for d in roles.dims if d not in df_lift_test.columns]
+        if missing:
+            raise DataValidationError(
+                f"the lift tests lack the dims column(s) {missing} of the fitted data: add the "
+                "series each test ran on"
+            )
         keys = df_lift_test[list(roles.dims)].astype(str)
         labels = keys.iloc[:, 0] if len(roles.dims) == 1 else list(map(tuple, keys.to_numpy()))
         series = pd.Index(panel.series.map(str) if len(roles.dims) == 1 else panel.series)
