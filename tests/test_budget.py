@@ -97,6 +97,10 @@ def test_dims_allocation_and_dataarray_bounds():
     assert float(res.budgets.sum()) == pytest.approx(3000.0, rel=1e-9)
     assert float(res.budgets.sel(geo=geos[1], channel="tv")) >= 400.0 - 1e-6
     assert (res.budgets.values <= 1000.0 + 1e-6).all()
+    # lift tests on a panel with dims must say which series they ran on
+    mmm.add_lift_test_measurements(_lifts())
+    with pytest.raises(DataValidationError, match="dims column"):
+        mmm.fit(sim.df, progressbar=False, random_seed=0)
 
 
 def test_future_controls_are_read_from_X(fitted, sim):
