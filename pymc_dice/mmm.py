@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_dice import budget as budget_mod
 from pymc_dice import io as model_io
 from pymc_dice.arms import arm_spec, is_structural, prepare_panel
 from pymc_dice.config import ModelConfig, TrainerConfig
@@ -368,7 +369,8 @@ class DiceMMM:
         progress = tcfg.progressbar if progressbar is None else progressbar
         oracle = graph if arm.needs_oracle else None
         arms = fit_ensemble(
-            panel, mcfg, tcfg, seeds=seeds, oracle=oracle, progressbar=progress, n_draws=n_draws
+            panel, mcfg, tcfg, seeds=seeds, oracle=oracle, progressbar=progress, n_draws=n_draws,
+            extra_loss=budget_mod.lift_loss_for(self, panel),
         )
         samples = sample_graphs(arms, panel, mcfg, n_draws)
         ensemble = FittedEnsemble(roles, panel, arms, seeds, samples, mcfg)
@@ -406,6 +408,10 @@ class DiceMMM:
         ``by_dims=True``: one row per custom-dims value (e.g. per geo)."""
         self._check_fitted()
         return self.ensemble_.roas(self.idata, by_dims=by_dims)
+
+    #: budget allocation and lift-test calibration (:mod:`pymc_dice.budget`)
+    optimize_budget = budget_mod.optimize_budget
+    add_lift_test_measurements = budget_mod.add_lift_test_measurements
 
     def sample_posterior_predictive(
         self,

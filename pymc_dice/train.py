@@ -345,10 +345,12 @@ def fit_structural_arm(
     *,
     seed: int,
     n_draws: int,
+    extra_loss=None,
 ) -> dict:
     """MAP fit (L-BFGS) of a structural decoder on its deployed graph, then ``n_draws`` draws
     of its parameters from the Laplace approximation (``result.param_draws``); the decoder is
     left at the MAP, in float32 like every other decoder. Returns the fit's history.
+    ``extra_loss`` is added to the MAP objective (:func:`~pymc_dice.nn.structural.fit_structural`).
 
     Every fitted date is used: the weak priors regularise the fit (docs/structural.md), and
     with a hundred weekly dates a held-out fifth is too much data to leave out.
@@ -373,11 +375,15 @@ def fit_structural_arm(
     x, c = data.x.double(), data.c.double()
     if data.spend_share is not None:
         dec.set_spend_share(data.spend_share)
-    fit = fit_structural(dec, x, c, graph, max_iter=tcfg.max_iter, seed=seed)
+    fit = fit_structural(
+        dec, x, c, graph, max_iter=tcfg.max_iter, seed=seed, extra_loss=extra_loss
+    )
     post = laplace_posterior(dec, x, c, graph, n_draws=n_draws, seed=seed)
     mala = None
     if tcfg.posterior_steps:
-        mala = refine_draws(dec, post, x, c, graph, n_steps=tcfg.posterior_steps, seed=seed)
+        mala = refine_draws(
+            dec, post, x, c, graph, n_steps=tcfg.posterior_steps, seed=seed, extra_loss=extra_loss
+        )
     result.param_draws = {k: v.detach() for k, v in post.param_draws().items()}
     dec.float()
     return {
@@ -517,6 +523,7 @@ def fit_arm(
     data: PanelTensors | None = None,
     progressbar: bool | None = None,
     n_draws: int = 50,
+    extra_loss=None,
 ) -> TrainedArm:
     """Train one arm (both DICE stages where the arm has them) for one seed.
 
@@ -533,6 +540,8 @@ def fit_arm(
         Pre-built tensors (share them across seeds and arms).
     n_draws : int, default 50
         Posterior draws of a structural decoder's parameters (the ``draw`` dim).
+    extra_loss : callable, optional
+        Added to a structural decoder's MAP objective (lift tests).
 
     Examples
     --------
@@ -563,7 +572,9 @@ def fit_arm(
         _set_fixed_graph(result, spec, nodes, oracle)
     if is_structural(mcfg):  # MAP + Laplace on the graph just chosen: no epoch loop
         decoder = _decoder(mcfg, data, nodes)
-        hist = fit_structural_arm(result, decoder, data, tcfg, seed=seed, n_draws=n_draws)
+        hist = fit_structural_arm(
+            result, decoder, data, tcfg, seed=seed, n_draws=n_draws, extra_loss=extra_loss
+        )
     else:
         if spec.runs_stage1:
             stage2 = _two_stage(result, spec, mcfg, tcfg, data, nodes)
@@ -597,6 +608,7 @@ def fit_ensemble(
     oracle=None,
     progressbar: bool | None = None,
     n_draws: int = 50,
+    extra_loss=None,
 ) -> list[TrainedArm]:
     """Train one arm for several seeds on tensors built once (the ``chain`` dim of results).
 
@@ -618,7 +630,7 @@ def fit_ensemble(
     return [
         fit_arm(
             panel, model_config, tcfg, seed=s, oracle=oracle, data=data,
-            progressbar=progressbar, n_draws=n_draws,
+            progressbar=progressbar, n_draws=n_draws, extra_loss=extra_loss,
         )
         for s in seeds
     ]

@@ -54,12 +54,14 @@ def refine_draws(
     series=None,
     target_accept: float = 0.57,
     chunk_size: int | None = None,
+    extra_loss=None,
 ) -> MalaResult:
     """Move ``post.draws`` (in place) towards the exact posterior with ``n_steps`` MALA steps.
 
     The proposal is ``theta' = theta - h^2/2 Sigma grad U(theta) + h L z`` with ``Sigma = L L^T``
     the Laplace covariance (per-series levels outside the joint block: their variances) and
-    ``U`` the negative log posterior of the fit (all dates, same priors). The step size ``h``
+    ``U`` the negative log posterior of the fit (all dates, same priors, plus
+    ``extra_loss(dec, x, c, graph)`` when given, e.g. lift tests). The step size ``h``
     starts at ``1.65 / P^(1/6)`` and adapts (Robbins-Monro on the log scale, towards
     ``target_accept``) during the first half of the steps, then stays fixed.
 
@@ -82,7 +84,11 @@ def refine_draws(
     dt = torch.float64
     x, c, graph = x.to(dt), c.to(dt), graph.to(dt)
     mask = date_mask(None, x.shape[0], x.shape[1], x.device)
-    call = Bound(dec, lambda d: structural_nlp(d, x, c, graph, mask, priors, series))
+    def objective(d):
+        out = structural_nlp(d, x, c, graph, mask, priors, series)
+        return out if extra_loss is None else out + extra_loss(d, x, c, graph)
+
+    call = Bound(dec, objective)
 
     def potential(theta):
         params = {"dec." + k: v for k, v in post.unflatten(theta).items()}

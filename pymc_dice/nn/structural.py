@@ -521,6 +521,7 @@ def fit_structural(
     seed: int = 0,
     init: bool = True,
     tol: float = 1e-9,
+    extra_loss=None,
 ) -> StructuralFit:
     """MAP fit by L-BFGS of :func:`neg_log_posterior`, early-stopped on held-out dates.
 
@@ -532,6 +533,8 @@ def fit_structural(
     slow channel), so the fit keeps converging through them. It also stops when a check improves the objective per
     observation by less than ``tol`` (relative). The objective is vectorised over series and
     time. ``x``, ``c`` and ``graph`` are cast to the decoder's dtype (float64 recommended).
+    ``extra_loss(dec, x, c, graph)``, if given, is added to the objective (e.g. the lift
+    tests' likelihood, :func:`pymc_dice.budget.lift_test_loss`).
 
     Examples
     --------
@@ -570,7 +573,10 @@ def fit_structural(
 
     def closure():
         opt.zero_grad()
-        loss = neg_log_posterior(dec, x, c, graph, tr, priors, series) / n_obs
+        loss = neg_log_posterior(dec, x, c, graph, tr, priors, series)
+        if extra_loss is not None:
+            loss = loss + extra_loss(dec, x, c, graph)
+        loss = loss / n_obs
         loss.backward()
         return loss
 
