@@ -130,7 +130,9 @@ def _delegate(name: str):
     def method(self, *args: Any, **kwargs: Any):
         return getattr(self.dice, name)(*args, **kwargs)
 
-    method.__name__, method.__doc__ = name, target.__doc__
+    first = (target.__doc__ or "").split("\n\n")[0].strip()
+    method.__name__ = name
+    method.__doc__ = f"{first}\n\n(:meth:`pymc_dice.plot.DicePlotSuite.{name}`, examples there.)"
     return method
 
 
