@@ -34,7 +34,6 @@ __all__ = [
     "DiceMMMPlotSuite",
     "DiceSummaryFactory",
     "PymcMarketingAPI",
-    "channel_table",
     "not_available",
 ]
 
@@ -64,7 +63,7 @@ def not_available(what: str, instead: str):
     return method
 
 
-def channel_table(model: Any) -> pd.DataFrame:
+def _channel_table(model: Any) -> pd.DataFrame:
     """One row per channel of a fitted ``DiceMMM`` (:func:`pymc_dice.idata.channel_summary`):
     spend, contribution, share, ROAS mean and sd over seeds, edge probability into the target;
     ``attrs`` hold the arm, seeds, validation MSE@h per seed and the verdict (after
@@ -88,11 +87,31 @@ class DiceSummaryFactory(MMMSummaryFactory):
     ``adstock_curves`` come from the structural decoder's response curves
     (:meth:`PymcMarketingAPI.sample_saturation_curve`). :meth:`channels` is the per-channel
     table of pymc-dice.
+
+    Examples
+    --------
+    >>> from pymc_dice import DiceMMM
+    >>> from pymc_dice.simulate import national
+    >>> df = national(n_channels=2, n_periods=44, seed=0).df
+    >>> mmm = DiceMMM(channel_columns=["tv", "social"], trainer_config={"max_iter": 20})
+    >>> _ = mmm.fit(df.iloc[:40], progressbar=False, random_seed=0, draws=4)
+    >>> s = mmm.summary
+    >>> s.channels().columns.tolist()[:3], s.roas(frequency="all_time")["channel"].tolist()
+    (['spend', 'contribution', 'share'], ['tv', 'social'])
+    >>> def refuses(f):  # NotImplementedError naming the alternative
+    ...     try:
+    ...         f()
+    ...     except NotImplementedError as err:
+    ...         return "use " in str(err)
+    >>> stubs = [s.prior_predictive, s.prior_vs_posterior, s.sensitivity_analysis,
+    ...          s.sensitivity_uplift, s.sensitivity_marginal, lambda: s.roas(method="incremental")]
+    >>> all(refuses(f) for f in stubs)
+    True
     """
 
     def channels(self) -> pd.DataFrame:
         """Per-channel table (:func:`channel_table`)."""
-        return channel_table(self.model)
+        return _channel_table(self.model)
 
     def roas(self, *args: Any, method: str = "elementwise", **kwargs: Any):
         """ROAS per channel (pymc-marketing's ``roas``); ``method="incremental"`` needs a PyMC
@@ -144,6 +163,30 @@ class DiceMMMPlotSuite(MMMPlotSuite):
     ``saturation_curves`` takes ``mmm.sample_saturation_curve()`` as its ``curve``, as in
     pymc-marketing; what needs priors, sensitivity sweeps or cross-validation raises
     ``NotImplementedError`` naming the alternative.
+
+    Examples
+    --------
+    >>> from pymc_dice import DiceMMM
+    >>> from pymc_dice.simulate import national
+    >>> df = national(n_channels=2, n_periods=44, seed=0).df
+    >>> mmm = DiceMMM(channel_columns=["tv", "social"], trainer_config={"max_iter": 20})
+    >>> _ = mmm.fit(df.iloc[:40], progressbar=False, random_seed=0, draws=4)
+    >>> p = mmm.plot
+    >>> fig, axes = p.posterior_predictive()
+    >>> type(p.graph()).__name__, type(p.response_curves()).__name__
+    ('Figure', 'Figure')
+    >>> type(p.contributions()).__name__, type(p.forecast(df.iloc[40:])).__name__
+    ('Figure', 'Figure')
+    >>> diagnostics = [p.influence, p.graph_swap]  # after mmm.diagnose()
+    >>> def refuses(f):  # NotImplementedError naming the alternative
+    ...     try:
+    ...         f()
+    ...     except NotImplementedError as err:
+    ...         return "use " in str(err)
+    >>> stubs = [p.prior_predictive, p.prior_vs_posterior, p.sensitivity_analysis, p.uplift_curve,
+    ...          p.marginal_curve, p.cv_predictions, p.cv_crps, p.param_stability]
+    >>> all(refuses(f) for f in stubs)
+    True
     """
 
     def __init__(self, model: Any):
@@ -203,7 +246,7 @@ def _check_fitted_inputs(model: Any, X: pd.DataFrame, dates: pd.DatetimeIndex) -
             )
 
 
-def predictive_scaled(model: Any, X: pd.DataFrame, var_names: Sequence[str]) -> xr.Dataset:
+def _predictive_scaled(model: Any, X: pd.DataFrame, var_names: Sequence[str]) -> xr.Dataset:
     """``var_names`` ``(chain, draw, date, *dims)`` in scaled target units on ``X``'s dates:
     all fitted (the fit's posterior predictive ``y`` and ``posterior.mu``) or all new (the
     forecast from the end of the fitted data, no observation noise: ``y`` = ``mu``)."""
@@ -276,6 +319,22 @@ class PymcMarketingAPI:
     ('DiceSummaryFactory', True)
     >>> mmm.sample_saturation_curve(num_points=5).dims
     ('chain', 'draw', 'x', 'channel')
+    >>> mmm.sample_adstock_curve(amount=100.0).dims
+    ('chain', 'draw', 'time since exposure', 'channel')
+    >>> mmm.compute_mean_contributions_over_time(central_tendency="median").columns.tolist()
+    ['date', 'tv', 'social']
+    >>> type(mmm.plot).__name__, mmm.add_original_scale_contribution_variable(
+    ...     ["channel_contribution"]) is mmm
+    ('DiceMMMPlotSuite', True)
+    >>> def refuses(f):  # NotImplementedError naming the alternative
+    ...     try:
+    ...         f()
+    ...     except NotImplementedError as err:
+    ...         return "use " in str(err)
+    >>> stubs = [mmm.sample_prior_predictive, mmm.build_model, mmm.approximate_fit,
+    ...          mmm.add_events, lambda: mmm.sensitivity, lambda: mmm.incrementality]
+    >>> all(refuses(f) for f in stubs)
+    True
     """
 
     @property
@@ -288,13 +347,6 @@ class PymcMarketingAPI:
     def plot(self) -> DiceMMMPlotSuite:
         """pymc-marketing's plots and the DICE figures (:class:`DiceMMMPlotSuite`)."""
         return DiceMMMPlotSuite(self)
-
-    @property
-    def plot_interactive(self):
-        """pymc-marketing's Plotly figures (``MMMPlotlyFactory``) on :attr:`summary`."""
-        from pymc_marketing.mmm.plot_interactive import MMMPlotlyFactory
-
-        return MMMPlotlyFactory(summary=self.summary)
 
     def sample_posterior_predictive(
         self,
@@ -332,17 +384,17 @@ class PymcMarketingAPI:
                 f"{list(PREDICTIVE_VARS)}"
             )
         self._check_fitted()
-        scaled = predictive_scaled(self, X, names)
+        scaled = _predictive_scaled(self, X, names)
         if extend_idata:
-            self.extend_posterior_predictive(
-                scaled if "y" in scaled else predictive_scaled(self, X, ["y", *names])
+            self._extend_posterior_predictive(
+                scaled if "y" in scaled else _predictive_scaled(self, X, ["y", *names])
             )
         out = scaled * float(self.panel_.node_scaler.scales[-1]) if original_scale else scaled
         for v in out.data_vars:
             out[v].attrs["units"] = "original" if original_scale else "scaled"
         return out.stack(sample=SAMPLE_DIMS) if combined else out
 
-    def extend_posterior_predictive(self, scaled: xr.Dataset) -> None:
+    def _extend_posterior_predictive(self, scaled: xr.Dataset) -> None:
         """Write ``scaled`` as ``idata.posterior_predictive`` (the fit's first kept as
         ``posterior_predictive_fit``, which fitted-date predictions keep reading)."""
         tree = self.idata
