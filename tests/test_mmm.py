@@ -265,8 +265,12 @@ def test_predict_new_dates(fitted, split):
 def test_predict_errors(fitted, split, plain):
     new = split[1][["date", "geo", *CHANNELS]]
     dates = np.sort(new["date"].unique())
-    with pytest.raises(DataValidationError, match="overlap the fitted dates"):
-        fitted.predict(plain.drop(columns="y"))
+    # fitted dates answer with the fit's posterior predictive; mixed with new dates: refused
+    fit_pp = fitted.idata.posterior_predictive["y"].mean(("chain", "draw"))
+    scale = float(fitted.idata.constant_data["target_scale"])
+    np.testing.assert_allclose(fitted.predict(plain.drop(columns="y")), fit_pp.values * scale)
+    with pytest.raises(DataValidationError, match="mixes fitted dates"):
+        fitted.predict(pd.concat([plain.drop(columns="y"), new]))
     with pytest.raises(DataValidationError, match="must start on"):
         fitted.predict(new[new["date"] > dates[0]])
     with pytest.raises(DataValidationError, match=r"missing column\(s\) \['tv'\]"):
