@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     mmm.fit(sim.df, random_seed=0)
     print("\nDiceMMM summary (original units):")
-    print(mmm.summary().round(3).to_string())
+    print(mmm.summary.channels().round(3).to_string())
 
     # 3. diagnose: does the model's counterfactual influence follow the graph it reports?
     ds = mmm.diagnose(truth=sim.truth["graph"], horizon=horizon)

@@ -29,16 +29,18 @@ Decisions (docs/decisions.md; results layout in docs/pymc-marketing.md):
   ``channel_contribution`` in ``idata`` is in scaled target units (pymc-marketing's
   convention); :meth:`DiceMMM.compute_mean_contributions_over_time` and
   :meth:`DiceMMM.roas` report original units (scaled x ``target_scale``).
-- **New dates** (:meth:`DiceMMM.predict`, :meth:`DiceMMM.sample_posterior_predictive`)
-  must start right after the last fitted date: the rollout continues from the decoder's
-  state at the end of the fitted data (the whole history, not a finite adstock window).
-  ``include_last_observations`` is accepted for pymc-marketing compatibility; a recurrent
-  model always carries the fitted history, which is what that flag asks for.
+- **Predictions** (:meth:`DiceMMM.predict`, :meth:`DiceMMM.sample_posterior_predictive`,
+  in :class:`pymc_dice.compat.PymcMarketingAPI` with the rest of pymc-marketing's post-fit
+  API: ``summary``, ``plot``, response curves) answer the fitted dates with the fit's
+  posterior predictive, and new dates, which must start right after the last fitted date,
+  with a rollout from the decoder's state at the end of the fitted data (the whole history,
+  not a finite adstock window). ``include_last_observations`` is accepted for
+  pymc-marketing compatibility; the fitted history is always carried.
 - **The ``graph`` argument** (a known or prior graph) is the oracle graph of the ``oracle``
   arm (required there) and, for every other arm, the reference graph that
   :meth:`DiceMMM.diagnose` scores the influence against when no ``truth`` is given. It never
   changes what a non-oracle arm learns.
-- **One save file**: a zip archive (:meth:`DiceMMM.save`, format in :mod:`pymc_dice.io`)
+- **One save file**: a netCDF-4 file (:meth:`DiceMMM.save`, format in :mod:`pymc_dice.io`)
   holding the configs, the fitted panel, the weights and ``idata``. Nothing is unpickled.
 
 Where things are computed: the rollouts, counterfactuals, contributions, ROAS and forecasts
@@ -61,12 +63,12 @@ import xarray as xr
 from pymc_dice import budget as budget_mod
 from pymc_dice import io as model_io
 from pymc_dice.arms import arm_spec, is_structural, prepare_panel
+from pymc_dice.compat import PymcMarketingAPI
 from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
 from pymc_dice.exceptions import DataValidationError, ModelFileError, NotFittedError
-from pymc_dice.idata import channel_summary, contributions_over_time
-from pymc_dice.inputs import align_target, future_inputs, min_periods
+from pymc_dice.inputs import align_target, min_periods
 from pymc_dice.spec import (
     FIT_KEYWORDS_WITHOUT_MEANING,
     as_config,
@@ -116,7 +118,7 @@ class _FromEnsemble:
         return getattr(ens, self.name)
 
 
-class DiceMMM:
+class DiceMMM(PymcMarketingAPI):
     """Graph-based neural MMM trained with the two-stage DICE recipe (PyTorch).
 
     Shaped like ``pymc_marketing.mmm.MMM`` (``fit`` returns ``idata``; ``predict``, ROAS,
@@ -166,12 +168,12 @@ class DiceMMM:
     >>> mmm.compute_mean_contributions_over_time().columns.tolist(), mmm.roas(by_dims=True).shape
     (['date', 'geo', 'tv', 'radio'], (4, 2))
     >>> mmm.predict(new).shape, mmm.sample_posterior_predictive(new)["y"].dims
-    ((4, 4), ('chain', 'draw', 'date', 'geo'))
+    ((4, 4), ('date', 'geo', 'sample'))
     >>> ds = mmm.diagnose(truth=[("tv", "visits"), ("visits", "y")], horizon=2)
-    >>> ds["ar_cig"].dims, mmm.summary().columns.tolist()[-3:]
+    >>> ds["ar_cig"].dims, mmm.summary.channels().columns.tolist()[-3:]
     (('chain', 'source', 'target'), ['roas', 'roas_sd', 'edge_to_target'])
     >>> mmm.data.channels, type(mmm.plot).__name__
-    (['tv', 'radio'], 'DicePlotSuite')
+    (['tv', 'radio'], 'DiceMMMPlotSuite')
     """
 
     _model_type = "DiceMMM"
@@ -395,13 +397,6 @@ class DiceMMM:
         self._check_fitted()
         return self.ensemble_.selected_graph()
 
-    def compute_mean_contributions_over_time(self, original_units: bool = True) -> pd.DataFrame:
-        """Mean (over chain and draw) channel contributions per date, like pymc-marketing's:
-        columns ``date``, the dims, one per channel; 0 on the ``max_lag`` warm-up dates.
-        ``original_units=False`` gives scaled units."""
-        self._check_fitted()
-        return contributions_over_time(self.idata, original_units=original_units).reset_index()
-
     def roas(self, by_dims: bool = False) -> pd.Series | pd.DataFrame:
         """Return on ad spend per channel: total contribution (original units) / total spend
         over every fitted date, mean over chains and draws; zero spend gives NaN.
@@ -412,35 +407,6 @@ class DiceMMM:
     #: budget allocation and lift-test calibration (:mod:`pymc_dice.budget`)
     optimize_budget = budget_mod.optimize_budget
     add_lift_test_measurements = budget_mod.add_lift_test_measurements
-
-    def sample_posterior_predictive(
-        self,
-        X: pd.DataFrame,
-        *,
-        include_last_observations: bool = False,
-        combined: bool = False,
-    ) -> xr.Dataset:
-        """Forecast ``y`` on new dates for every chain and draw, in original units.
-
-        ``X`` holds the date, dims, channel and control columns of dates right after the last
-        fitted one (:func:`pymc_dice.inputs.future_inputs`); the rollout continues from the end
-        of the fitted data. ``include_last_observations`` is accepted for pymc-marketing
-        compatibility (the fitted history is always carried). ``combined`` stacks
-        ``(chain, draw)`` into ``sample``."""
-        if not isinstance(include_last_observations, bool):
-            raise TypeError("include_last_observations must be a bool")
-        self._check_fitted()
-        x, c, dates = future_inputs(self.roles_, self.panel_, X)
-        ds = self.ensemble_.forecast(x, c, dates).to_dataset()
-        return ds.stack(sample=("chain", "draw")) if combined else ds
-
-    def predict(self, X: pd.DataFrame, *, include_last_observations: bool = False) -> np.ndarray:
-        """Mean forecast ``(date, *dims)`` of the target on new dates (original units), as
-        pymc-marketing's ``predict``; arguments as in :meth:`sample_posterior_predictive`."""
-        pp = self.sample_posterior_predictive(
-            X, include_last_observations=include_last_observations
-        )
-        return pp["y"].mean(("chain", "draw")).values
 
     def diagnose(self, truth: Any = None, horizon: int = 7, *, seed: int = 0) -> xr.Dataset:
         """Attribution diagnostics (CIG / AR-CIG, graph swap, checks, verdict), stored as
@@ -471,20 +437,6 @@ class DiceMMM:
         self.idata["dice"] = ds
         return ds
 
-    def summary(self) -> pd.DataFrame:
-        """One row per channel (:func:`pymc_dice.idata.channel_summary`): spend, contribution,
-        share, ROAS mean and sd over seeds, edge probability into the target; ``attrs`` hold
-        the arm, seeds, validation MSE@h per seed and the verdict (after :meth:`diagnose`)."""
-        self._check_fitted()
-        out = channel_summary(self.idata, self.graph_.sel(target=self.roles_.target_column))
-        out.attrs = {
-            "arm": self.model_cfg.arm,
-            "seeds": list(self.seeds_),
-            "val_mse": [a.history.get("stage2", {}).get("best_val_mse") for a in self.arms_],
-            "verdict": out.attrs["verdict"],
-        }
-        return out
-
     @property
     def data(self):
         """``MMMIDataWrapper`` over :attr:`idata` (as ``pymc_marketing.mmm.MMM.data``), for
@@ -495,13 +447,6 @@ class DiceMMM:
         self._check_fitted()
         schema = MMMIdataSchema.from_model_config(custom_dims=tuple(self.roles_.dims))
         return MMMIDataWrapper(self.idata, schema=schema)
-
-    @property
-    def plot(self):
-        """Matplotlib figures of this model (:class:`pymc_dice.plot.DicePlotSuite`)."""
-        from pymc_dice.plot import DicePlotSuite
-
-        return DicePlotSuite(self)
 
     # ------------------------------------------------------------------------------------
     # save / load
@@ -537,7 +482,10 @@ class DiceMMM:
         """
         self._check_fitted()
         return model_io.save_model(
-            self, path, overwrite=overwrite, model_type=self._model_type,
+            self,
+            path,
+            overwrite=overwrite,
+            model_type=self._model_type,
             graph_json=self._graph_json(),
         )
 
@@ -560,8 +508,8 @@ class DiceMMM:
         ...
         pymc_dice.exceptions.ModelFileError: ...notes.nc...
         """
+
         def factory(params: dict, graph: xr.DataArray | None) -> DiceMMM:
             return cls(**params, graph=graph)
 
         return model_io.load_model(path, check=check, model_type=cls._model_type, factory=factory)
-

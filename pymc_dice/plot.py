@@ -1,11 +1,10 @@
 """Every figure of pymc-dice: graphs, influence, graph swap, contributions, forecasts, ROAS.
 
 Every function returns a :class:`matplotlib.figure.Figure` built without ``pyplot`` (no
-global figure registry, any backend). The functions take plain xarray / pandas inputs;
-:class:`DicePlotSuite` (``mmm.plot``) feeds them from a fitted :class:`~pymc_dice.mmm.DiceMMM`,
-and :mod:`pymc_dice.report` from the models of a report (the ``plot_roas``,
-``plot_channel_influence``, ``plot_contribution_panels`` and ``plot_model_forecasts`` figures
-compare several models).
+global figure registry, any backend) from plain xarray / pandas inputs. :class:`DicePlotSuite`
+(in ``mmm.plot``) feeds them from a fitted :class:`~pymc_dice.mmm.DiceMMM`, and
+:mod:`pymc_dice.report` from the models of a report (``plot_roas``, ``plot_channel_influence``,
+``plot_contribution_panels`` and ``plot_model_forecasts`` compare several models).
 """
 
 from __future__ import annotations
@@ -681,13 +680,14 @@ class DicePlotSuite:
         m = self.model
         m._check_fitted()
         idata, roles, panel = m.idata, m.roles_, m.panel_
-        scale = float(idata.constant_data["target_scale"])
-        extra = list(roles.dims)
-        predicted = (idata.posterior_predictive["y"] * scale).sum(extra)
+        scale, extra = float(idata.constant_data["target_scale"]), list(roles.dims)
+        fit_pp = idata.get("posterior_predictive_fit", idata["posterior_predictive"])  # the fit's
+        predicted = (fit_pp["y"] * scale).sum(extra)
         observed = idata.constant_data["target_data"].sum(extra).to_series()
         future = future_obs = None
         if X is not None:
-            future = m.sample_posterior_predictive(X)["y"].sum(extra)
+            future = m.sample_posterior_predictive(X, extend_idata=False, combined=False)["y"]
+            future = future.sum(extra)
             if roles.target_column in X.columns:
                 dates = pd.to_datetime(X[roles.date_column])
                 future_obs = X[roles.target_column].groupby(dates.values).sum()

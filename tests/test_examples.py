@@ -25,8 +25,10 @@ EXAMPLES = ROOT / "examples"
 RUNS: dict[str, tuple[list[str], list[str]]] = {
     "quickstart.py": (["--quick", "--out", "out"], ["out/graph.png", "out/graph_swap.png"]),
     "compare_bayesian_and_dice.py": (["--quick", "--out", "compare.png"], ["compare.png"]),
+    "from_pymc_marketing.py": (["--quick", "--out", "out"], ["out/posterior_predictive.png"]),
 }
-SLOW: set[str] = {"compare_bayesian_and_dice.py"}
+# from_pymc_marketing.py also runs in the default suite, inside tests/test_dropin.py
+SLOW: set[str] = {"compare_bayesian_and_dice.py", "from_pymc_marketing.py"}
 
 
 def test_every_example_is_run():

@@ -146,7 +146,7 @@ def test_failed_fit_leaves_an_unfitted_model_unfitted(
     for call in (
         lambda: mmm.predict(new_dates),
         mmm.roas,
-        mmm.summary,
+        lambda: mmm.summary.channels(),
         lambda: mmm.diagnose(horizon=2),
         lambda: mmm.save(tmp_path / "model.dice"),
     ):

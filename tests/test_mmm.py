@@ -195,7 +195,7 @@ def test_contribution_units_and_shapes(fitted, plain):
     np.testing.assert_allclose(roas[CHANNELS].to_numpy(), want.to_numpy(), rtol=1e-9)
     by_geo = fitted.roas(by_dims=True)
     assert by_geo.shape == (N_SERIES, len(CHANNELS)) and list(by_geo.columns) == CHANNELS
-    summary = fitted.summary()
+    summary = fitted.summary.channels()
     assert list(summary.index) == CHANNELS
     np.testing.assert_allclose(summary["roas"], roas)
     np.testing.assert_allclose(summary["contribution"], df[CHANNELS].sum())
@@ -248,7 +248,7 @@ def test_predict_new_dates(fitted, split):
     X = new[["date", "geo", *CHANNELS]]
     pred = fitted.predict(X)
     assert pred.shape == (N_NEW, N_SERIES) and np.isfinite(pred).all()
-    pp = fitted.sample_posterior_predictive(X)
+    pp = fitted.sample_posterior_predictive(X, combined=False)
     assert pp["y"].dims == ("chain", "draw", "date", "geo")
     assert pp["y"].shape == (2, 4, N_NEW, N_SERIES)
     np.testing.assert_array_equal(pp["date"].values, np.sort(new["date"].unique()))
@@ -265,8 +265,14 @@ def test_predict_new_dates(fitted, split):
 def test_predict_errors(fitted, split, plain):
     new = split[1][["date", "geo", *CHANNELS]]
     dates = np.sort(new["date"].unique())
-    with pytest.raises(DataValidationError, match="overlap the fitted dates"):
-        fitted.predict(plain.drop(columns="y"))
+    # fitted dates answer with the fit's posterior predictive; mixed with new dates: refused
+    tree = fitted.idata  # a forecast written by extend_idata keeps the fit's predictive aside
+    fit_pp = tree.get("posterior_predictive_fit", tree["posterior_predictive"])["y"]
+    fit_pp = fit_pp.mean(("chain", "draw"))
+    scale = float(fitted.idata.constant_data["target_scale"])
+    np.testing.assert_allclose(fitted.predict(plain.drop(columns="y")), fit_pp.values * scale)
+    with pytest.raises(DataValidationError, match="mixes fitted dates"):
+        fitted.predict(pd.concat([plain.drop(columns="y"), new]))
     with pytest.raises(DataValidationError, match="must start on"):
         fitted.predict(new[new["date"] > dates[0]])
     with pytest.raises(DataValidationError, match=r"missing column\(s\) \['tv'\]"):
@@ -355,7 +361,7 @@ def test_diagnose_stores_dice_group(full):
     assert "oracle" in dice["graph_input"].values  # the constructor's graph is the reference
     assert dice.attrs["reference"] == "graph"
     assert str(dice["verdict"].values) in ("ok", "graph-support selection", "decoder bypass")
-    assert full.summary().attrs["verdict"] == str(dice["verdict"].values)
+    assert full.summary.channels().attrs["verdict"] == str(dice["verdict"].values)
     # mediators and controls reach idata
     idata = full.idata
     assert list(idata.constant_data["control"].values) == CONTROLS

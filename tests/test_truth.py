@@ -87,7 +87,7 @@ def test_every_draw_credits_non_negative_contributions(fitted):
 
 def test_zeroing_a_channel_never_raises_the_forecast(fitted, sim):
     future = sim.df.iloc[N_FIT:]
-    base = fitted.sample_posterior_predictive(future)["y"]
+    base = fitted.sample_posterior_predictive(future, combined=False)["y"]
     rng = np.random.default_rng(0)
     for channel in fitted.roles_.channel_columns:
         for _ in range(3):  # random spend plans, then the channel switched off
