@@ -45,7 +45,6 @@ from pymc_dice.savefile import (
     TORCH_DTYPES,
     ArmEntry,
     ArraySpec,
-    FieldSpec,
     Manifest,
     content_digest,
 )
@@ -574,7 +573,9 @@ def _arm(
         else:
             kwargs[name] = None
     for name, module in modules.items():
-        if module is not None and entry.fields.get(name, FieldSpec(kind="none")).kind != "module":
+        # a module the arm was saved without (e.g. no stage-1 encoder when nothing was to
+        # select) stays None; one the file does not mention at all is a damaged file
+        if module is not None and name not in entry.fields:
             raise ModelFileError(f"arm {k} lacks the weights of its {name!r}")
     if kwargs.get("encoder") is not None:
         for p in kwargs["encoder"].parameters():

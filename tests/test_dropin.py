@@ -174,9 +174,8 @@ NOT_APPLICABLE = {
     "build_model",
     "sensitivity",
 }
-# Calls that raise another error because of a defect outside this module: loading a fitted
-# structural model fails in pymc_dice.io ("arm 0 lacks the weights of its 'encoder'").
-KNOWN_DEFECTS = {"save + load + predict"}
+# Calls that may raise another error because of a known defect (none at present).
+KNOWN_DEFECTS: set[str] = set()
 
 
 def test_documented_workflow_runs(dice, frames, tmp_path, capsys):

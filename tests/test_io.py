@@ -531,3 +531,23 @@ def test_structural_round_trip_keeps_posterior_draws_scales_and_season(tmp_path)
     assert back.panel_.season == mmm.panel_.season
     np.testing.assert_array_equal(back.predict(new), mmm.predict(new))
     xr.testing.assert_identical(back.idata.posterior, mmm.idata.posterior)
+
+
+def test_default_national_fit_without_mediators_round_trips(tmp_path):
+    # no mediators: stage 1 has nothing to select and the arm is saved without an encoder;
+    # loading must not ask for one (it once did, so no default national fit could be loaded)
+    from pymc_dice.simulate import national
+
+    sim = national(n_channels=2, n_periods=40, seed=0)
+    train, new = sim.df.iloc[:36], sim.df.iloc[36:]
+    mmm = DiceMMM(
+        channel_columns=["tv", "social"],
+        control_columns=list(sim.roles["control_columns"]),
+        trainer_config={"max_iter": 20, "posterior_steps": 2, "progressbar": False},
+    )
+    mmm.fit(train, random_seed=0, draws=4)
+    assert mmm.arms_[0].encoder is None
+    back = DiceMMM.load(mmm.save(tmp_path / "national.nc"))
+    assert back.arms_[0].encoder is None
+    np.testing.assert_array_equal(back.predict(new), mmm.predict(new))
+    xr.testing.assert_identical(back.idata.posterior, mmm.idata.posterior)
