@@ -121,6 +121,9 @@ class ModelConfig(StrictConfig):
         2, ge=0, le=10, description="Fourier order of the structural decoder's yearly season"
     )
     trend: bool = Field(True, description="a linear trend in the structural decoder's baseline")
+    same_period_mediators: bool = Field(
+        True, description="structural mediator -> target edges act from the same period (lag 0)"
+    )
     residual: int = Field(
         0, ge=0, le=64, description="width of the structural decoder's own-past residual (0: off)"
     )

@@ -65,6 +65,9 @@ class StructuralDecoder(Decoder):
     residual : int
         Hidden width of the optional residual of a node's OWN lags and the controls (0: off).
         It is non-decreasing in the own lags, so zeroing a channel still cannot raise a node.
+    same_period_mediators : bool
+        Whether mediator -> target edges act from lag 0 (this week's visits drive this week's
+        sales): the target is then predicted after the mediators of its own date.
 
     Examples
     --------
@@ -85,8 +88,8 @@ class StructuralDecoder(Decoder):
     >>> dec.carryover().shape, dec.saturate(torch.zeros(3, 3)).abs().max().item()
     (torch.Size([3, 3, 3]), 0.0)
     >>> lagged = torch.rand(2, 4, 3)  # [B, L + 1, N], lag 0 first
-    >>> dec.source_window(lagged).shape, dec.edge_effect(lagged).shape
-    (torch.Size([2, 3, 3]), torch.Size([2, 3, 3]))
+    >>> dec.edge_weights().shape, dec.edge_effect(lagged).shape
+    (torch.Size([3, 3, 4]), torch.Size([2, 3, 3]))
     >>> level = dec.init_state(2, x)[:, 0]
     >>> dec.predict(lagged, c[:, 1], graph, level).shape, dec.series_index(2, None, "cpu").tolist()
     (torch.Size([2, 3]), [0, 1])
@@ -112,6 +115,7 @@ class StructuralDecoder(Decoder):
         saturation: str = "logistic",
         own_lag: bool = True,
         residual: int = 0,
+        same_period_mediators: bool = False,
     ):
         super().__init__(n_nodes, n_controls)
         if carryover not in ("geometric", "free"):
@@ -127,6 +131,14 @@ class StructuralDecoder(Decoder):
         self.n_channels, self.n_series, self.max_lag = n_channels, n_series, max_lag
         self.carryover_kind, self.saturation_kind = carryover, saturation
         self.own_lag, self.residual = own_lag, residual
+        self.same_period_mediators = same_period_mediators and n - n_channels > 1
+        # edges acting from lag 0 (lags 0..L-1): every channel edge and, when switched on,
+        # mediator -> target edges (evaluated after the mediators: the target is last)
+        same_period = torch.zeros(n, n, dtype=torch.bool)
+        same_period[:n_channels] = True
+        if self.same_period_mediators:
+            same_period[n_channels:-1, -1] = True
+        self.register_buffer("same_period", same_period)
         allowed = torch.ones(n, n)
         allowed[:, :n_channels] = 0.0  # channels are exogenous: nothing points into them
         allowed.fill_diagonal_(0.0)  # own history is rho / the residual, never an edge
@@ -200,17 +212,17 @@ class StructuralDecoder(Decoder):
         return p / (p + half**shape)
 
     # ---- prediction ------------------------------------------------------------------------
-    def source_window(self, lagged: torch.Tensor) -> torch.Tensor:
-        """``[..., L, N]`` lags each source acts at: ``0..L-1`` for channels, ``1..L`` else.
-
-        ``lagged[..., l, j]`` is ``x_j(t - l)`` for ``l = 0..L``.
-        """
-        k = self.n_channels
-        return torch.cat([lagged[..., : self.max_lag, :k], lagged[..., 1:, k:]], -1)
+    def edge_weights(self) -> torch.Tensor:
+        """Lag weights ``[N, N, L + 1]`` per edge on the common lag axis ``0..L``: same-period
+        edges (channels; mediator -> target when switched on) at lags ``0..L-1``, every other
+        edge at ``1..L``."""
+        w = self.carryover()
+        return torch.where(self.same_period[..., None], F.pad(w, (0, 1)), F.pad(w, (1, 0)))
 
     def edge_effect(self, lagged: torch.Tensor) -> torch.Tensor:
-        """``beta_ji * sat_ji(adstock_ji(x_j))`` for every edge, ``[..., N, N]``."""
-        adstock = torch.einsum("...lj,jil->...ji", self.source_window(lagged), self.carryover())
+        """``beta_ji * sat_ji(adstock_ji(x_j))`` for every edge, ``[..., N, N]``, from
+        ``lagged[..., l, j] = x_j(t - l)``, ``l = 0..L``."""
+        adstock = torch.einsum("...lj,jil->...ji", lagged, self.edge_weights())
         return self.beta() * self.saturate(adstock)
 
     def residual_term(self, own: torch.Tensor, c_next: torch.Tensor) -> torch.Tensor:
@@ -293,6 +305,10 @@ class StructuralDecoder(Decoder):
         lagged = torch.cat([now.unsqueeze(1), window], 1)
         graph = graph.expand(x_t.shape[0], -1, -1) if graph.dim() == 2 else graph
         pred = self.predict(lagged, c_next, graph, state[:, 0], state[:, 1])
+        if self.same_period_mediators:  # the target reads the mediators of its own date
+            now = torch.cat([pred[:, :-1], torch.zeros_like(pred[:, -1:])], -1)
+            lagged = torch.cat([now.unsqueeze(1), window], 1)
+            pred = self.predict(lagged, c_next, graph, state[:, 0], state[:, 1])
         return torch.cat([state[:, :2], window], 1), pred
 
     def forward(self, x, c, graph, return_states=False, series=None):
@@ -677,8 +693,8 @@ def saturation_curves(dec: StructuralDecoder, spend_grid: torch.Tensor) -> torch
 
 
 def carryover_weights(dec: StructuralDecoder) -> torch.Tensor:
-    """Lag weights ``[N, N, L]`` per edge on a common lag axis ``0..L``: ``[..., l]`` is lag
-    ``l`` (``L + 1`` entries; a channel's last and any other source's lag 0 are zero).
+    """Lag weights ``[N, N, L + 1]`` per edge on a common lag axis ``0..L``: ``[..., l]`` is
+    lag ``l`` (a same-period edge's last and any other edge's lag 0 are zero).
 
     Examples
     --------
@@ -686,6 +702,4 @@ def carryover_weights(dec: StructuralDecoder) -> torch.Tensor:
     >>> w.shape, bool(torch.allclose(w.sum(-1), torch.ones(3, 3))), bool(w[1, 2, 0] == 0)
     (torch.Size([3, 3, 5]), True, True)
     """
-    w = dec.carryover()
-    is_channel = (~dec.scored).reshape(-1, 1, 1)
-    return torch.where(is_channel, F.pad(w, (0, 1)), F.pad(w, (1, 0)))
+    return dec.edge_weights()
