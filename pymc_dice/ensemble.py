@@ -508,7 +508,8 @@ class FittedEnsemble:
 
             return lambda g: lambda d: loglik(g, d)
 
-        return self.map_series(make, self.path_bytes(1, x.shape[1] + 1), axis=2)
+        n = len(self.panel.nodes)  # teacher forcing: every date at once, per edge
+        return self.map_series(make, self.path_bytes(n, x.shape[1] + 1), axis=2)
 
     def structural_forecast(self, x: np.ndarray, c: np.ndarray, horizon: int) -> np.ndarray:
         """Target ``[chain, draw, S, horizon]`` (scaled) after the fitted dates, per draw:
@@ -519,10 +520,8 @@ class FittedEnsemble:
         xt, ct = self.float64(x, c)
         batched = xt.dim() == 4
         xt, ct = (xt, ct.expand(xt.shape[0], *ct.shape[-3:])) if batched else (xt[None], ct[None])
-        n_k, _, t_len, n = xt.shape
-        t_fit = len(self.panel.dates)
+        (n_k, _, t_len, n), t_fit, n_ch = xt.shape, len(self.panel.dates), self.panel.n_channels
         origin = torch.zeros(1, dtype=torch.long, device=xt.device)
-        n_ch = self.panel.n_channels
 
         def make(sl, idx):
             xs, cs, b = xt[:, sl], ct[:, sl], len(idx)
@@ -538,7 +537,7 @@ class FittedEnsemble:
 
             return lambda g: lambda d: ahead(g, d)
 
-        out = self.map_series(make, self.path_bytes(n_k, t_len), axis=3)  # [chain, draw, K, S, H]
+        out = self.map_series(make, self.path_bytes(n_k + n, t_len), axis=3)  # [chain, draw, K, S, H]
         return out if batched else out[:, :, 0]
 
     def response_curves(self, n_points: int = 41, max_share: float = 2.0) -> xr.Dataset:

@@ -110,3 +110,26 @@ def test_batched_counterfactuals_equal_the_per_scenario_loop(which, request, mon
     one_series_chunks(monkeypatch, mmm.ensemble_)
     chunked = adapter.counterfactual_predict(frames)
     np.testing.assert_allclose(chunked.values, batched.values, rtol=rtol, atol=0)
+
+
+def test_laplace_hessian_in_series_chunks(monkeypatch):
+    import torch
+
+    from pymc_dice.nn import laplace
+    from pymc_dice.nn.structural import StructuralDecoder, fit_structural
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(6, 30, 3, generator=gen, dtype=torch.float64)
+    c = torch.zeros(6, 30, 1, dtype=torch.float64)
+    graph = torch.ones(3, 3, dtype=torch.float64)
+    dec = StructuralDecoder(3, 1, n_channels=1, n_series=6, max_lag=2).double()
+    fit_structural(dec, x, c, graph, max_iter=30)
+    whole = laplace.laplace_posterior(dec, x, c, graph, n_draws=8, joint_levels=64)
+    monkeypatch.setattr(laplace, "HESSIAN_BYTES", 1)  # one series per chunk
+    assert laplace.hessian_rows(32, 10, 30, dec) == 1
+    chunked = laplace.laplace_posterior(dec, x, c, graph, n_draws=8, joint_levels=64)
+    assert whole.n_joint == len(whole.mean)  # the 12 per-series levels are in the joint block
+    # the same Hessian summed in another order: the same posterior covariance to float64
+    # rounding (the draws themselves may rotate within eigenvalues floored to one value)
+    torch.testing.assert_close(chunked.cov, whole.cov, rtol=1e-9, atol=1e-12)
+    assert whole.n_floored < len(whole.mean) and float(whole.cov.diagonal().min()) > 0
