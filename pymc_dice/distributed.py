@@ -11,7 +11,7 @@ started on the available CPUs and shut down when the fit is over; a cluster give
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ import torch
 from pymc_dice.arms import TrainedArm, prepare_panel, resolve_device
 from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel
+from pymc_dice.ensemble import PanelTensors
 from pymc_dice.exceptions import ConfigError
 
 __all__ = ["TorchSettings", "available_cpus", "fit_seeds_ray", "import_ray"]
@@ -86,11 +87,8 @@ class TorchSettings:
         torch.use_deterministic_algorithms(self.deterministic)
 
 
-def _fit_one(panel, mcfg, tcfg, seed, oracle, n_draws, settings: TorchSettings) -> TrainedArm:
+def _fit_one(fit_arm, panel, mcfg, tcfg, seed, oracle, n_draws, settings) -> TrainedArm:
     """One seed inside a Ray task (the panel is already prepared for the arm)."""
-    from pymc_dice.ensemble import PanelTensors
-    from pymc_dice.train import fit_arm
-
     settings.apply()
     data = PanelTensors.from_panel(panel, tcfg.horizon, resolve_device(tcfg.device))
     arm = fit_arm(
@@ -100,6 +98,7 @@ def _fit_one(panel, mcfg, tcfg, seed, oracle, n_draws, settings: TorchSettings) 
 
 
 def fit_seeds_ray(
+    fit_arm: Callable[..., TrainedArm],
     panel: Panel,
     model_config: ModelConfig | None = None,
     trainer_config: TrainerConfig | None = None,
@@ -110,6 +109,9 @@ def fit_seeds_ray(
     num_cpus: int | None = None,
 ) -> list[TrainedArm]:
     """:func:`pymc_dice.train.fit_ensemble` with one Ray task per seed; arms in seed order.
+
+    ``fit_arm`` is :func:`pymc_dice.train.fit_arm` (passed in by the trainer, which calls
+    this function), run in each task on the prepared panel.
 
     ``trainer_config.ray_address`` names a running cluster (left running); without it a Ray
     already started in this process is used, else a local one is started on ``num_cpus``
@@ -124,7 +126,8 @@ def fit_seeds_ray(
     >>> from pymc_dice.simulate import sparse_target
     >>> sim = sparse_target(n_series=4, n_periods=30, seed=0)
     >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.25)
-    >>> arms = fit_seeds_ray(panel, ModelConfig(arm="nograph", hidden_size=4),
+    >>> from pymc_dice.train import fit_arm
+    >>> arms = fit_seeds_ray(fit_arm, panel, ModelConfig(arm="nograph", hidden_size=4),
     ...                      TrainerConfig(epochs_stage2=1, horizon=2), seeds=(3, 1),
     ...                      num_cpus=2)  # doctest: +SKIP
     >>> [a.seed for a in arms]  # doctest: +SKIP
@@ -151,7 +154,8 @@ def fit_seeds_ray(
         panel_ref = ray.put(panel)
         settings = TorchSettings.current()
         refs = [
-            task.remote(panel_ref, mcfg, tcfg, int(s), oracle, n_draws, settings) for s in seeds
+            task.remote(fit_arm, panel_ref, mcfg, tcfg, int(s), oracle, n_draws, settings)
+            for s in seeds
         ]
         return list(ray.get(refs))
     finally:

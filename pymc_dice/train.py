@@ -612,7 +612,7 @@ def fit_ensemble(
     tcfg = trainer_config or TrainerConfig()
     if tcfg.executor == "ray":
         return fit_seeds_ray(
-            panel, model_config, tcfg, seeds=seeds, oracle=oracle, n_draws=n_draws
+            fit_arm, panel, model_config, tcfg, seeds=seeds, oracle=oracle, n_draws=n_draws
         )
     panel = prepare_panel(panel, model_config or ModelConfig())
     data = PanelTensors.from_panel(panel, tcfg.horizon, resolve_device(tcfg.device))

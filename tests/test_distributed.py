@@ -66,7 +66,7 @@ def test_missing_ray_is_a_config_error_with_the_install_hint(monkeypatch):
     with pytest.raises(ConfigError, match=r'pip install "pymc-dice\[ray\]"'):
         import_ray()
     with pytest.raises(ConfigError, match="executor"):
-        fit_seeds_ray(None, ModelConfig(), TrainerConfig(executor="ray"))
+        fit_seeds_ray(None, None, ModelConfig(), TrainerConfig(executor="ray"))
 
 
 def test_trainer_settings_validate():
