@@ -174,3 +174,20 @@ class TrainerConfig(StrictConfig):
     )
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', ...")
     progressbar: bool = True
+    executor: Literal["local", "ray"] = Field(
+        "local",
+        description=(
+            "where the seeds are fitted: one after another in this process ('local'), or as "
+            "parallel Ray tasks ('ray', needs pip install \"pymc-dice[ray]\"; docs/scaling.md)"
+        ),
+    )
+    ray_address: str | None = Field(
+        None,
+        description=(
+            "address of a running Ray cluster (left running); None: a local Ray is started on "
+            "the available CPUs and shut down after the fit"
+        ),
+    )
+    ray_num_gpus: float = Field(
+        0.0, ge=0, le=8, description="GPUs per Ray task (fractional: 0.25 runs 4 chains per GPU)"
+    )

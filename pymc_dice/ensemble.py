@@ -53,6 +53,10 @@ DRAW_CHUNK = 16
 #: batch rows (scenario x draw x series) per rollout chunk
 ROW_CHUNK = 4096
 
+#: bytes of the paths computed at once (scenario x draw x series x date x node): predictions
+#: over many series run in series chunks of at most this size (docs/scaling.md)
+CHUNK_BYTES = 256 * 2**20
+
 
 @dataclass
 class PanelTensors:
@@ -366,30 +370,32 @@ class FittedEnsemble:
     ) -> np.ndarray:
         """Target predictions ``[chain, draw, scenario, S, horizon]`` (scaled) of dates
         ``start + 1 .. start + horizon``: teacher forcing up to ``start``, then closed loop.
-        Scenario 0 is ``x`` as given, scenario ``j + 1`` has channel ``j`` zeroed on every
-        date (only with ``zero_channels``: the counterfactuals of the contributions)."""
-        device = self.device
-        n_ch = self.panel.n_channels
-        xt = torch.as_tensor(x, dtype=torch.float32, device=device)  # [S, T, N]
+        ``x`` is ``[S, T, N]`` (scenario 0; with ``zero_channels``, scenario ``j + 1`` has
+        channel ``j`` zeroed on every date: the counterfactuals of the contributions) or
+        ``[K, S, T, N]`` (K given scenarios, ``c`` shared or ``[K, S, T, C]``). Series run in
+        chunks of :data:`CHUNK_BYTES`."""
+        device, n_ch = self.device, self.panel.n_channels
+        xt = torch.as_tensor(x, dtype=torch.float32, device=device)
         ct = torch.as_tensor(c, dtype=torch.float32, device=device)
-        scen = [xt]
+        scen = list(xt) if xt.dim() == 4 else [xt]
         if zero_channels:
-            for j in range(n_ch):
-                z = xt.clone()
-                z[..., j] = 0.0
-                scen.append(z)
+            scen += [xt.index_fill(-1, torch.tensor([j], device=device), 0.0) for j in range(n_ch)]
         xs = torch.stack(scen)  # [K, S, T, N]
         n_k, s_len, t_len, n = xs.shape
+        ct = ct.expand(n_k, *ct.shape[-3:])  # [K, S, T, C]
         n_chain, n_draw = self.graph_samples.shape[:2]
         out = np.zeros((n_chain, n_draw, n_k, s_len, horizon))
-        for k, arm in enumerate(self.arms):
-            g = torch.as_tensor(self.graph_samples[k], device=device)  # [D, S, N, N]
-            xb = xs[None].expand(n_draw, -1, -1, -1, -1).reshape(-1, t_len, n)
-            rows = n_draw * n_k * s_len
-            cb = ct[None, None].expand(n_draw, n_k, -1, -1, -1).reshape(rows, t_len, ct.shape[-1])
-            gb = g[:, None].expand(-1, n_k, -1, -1, -1).reshape(-1, n, n)
-            pred = _closed_loop(arm.decoder, xb, cb, gb, start, horizon, n_ch)
-            out[k] = pred[..., -1].reshape(n_draw, n_k, s_len, horizon).double().cpu().numpy()
+        for sl in self.series_chunks(n_draw * n_k * t_len * n // 2):  # float32: half of 8 bytes
+            xc, cc, b = xs[:, sl], ct[:, sl], sl.stop - sl.start
+            for k, arm in enumerate(self.arms):
+                g = torch.as_tensor(self.graph_samples[k, :, sl], device=device)  # [D, b, N, N]
+                rows = n_draw * n_k * b
+                xb = xc[None].expand(n_draw, -1, -1, -1, -1).reshape(rows, t_len, n)
+                cb = cc[None].expand(n_draw, -1, -1, -1, -1).reshape(rows, t_len, ct.shape[-1])
+                gb = g[:, None].expand(-1, n_k, -1, -1, -1).reshape(-1, n, n)
+                pred = _closed_loop(arm.decoder, xb, cb, gb, start, horizon, n_ch)
+                pred = pred[..., -1].reshape(n_draw, n_k, b, horizon)
+                out[k, :, :, sl] = pred.double().cpu().numpy()
         return out
 
     # ---------------------------------------------------------------------------------------
@@ -446,13 +452,43 @@ class FittedEnsemble:
         """Arrays as float64 tensors on the ensemble's device."""
         return [torch.as_tensor(a, dtype=torch.float64, device=self.device) for a in arrays]
 
+    def series_chunks(self, per_series: int) -> list[slice]:
+        """Slices of the series such that ``per_series`` float64 values per series stay
+        within :data:`CHUNK_BYTES` per chunk (at least one series a chunk)."""
+        s_len, size = len(self.panel.series), max(1, CHUNK_BYTES // max(1, 8 * per_series))
+        return [slice(lo, min(lo + size, s_len)) for lo in range(0, s_len, size)]
+
+    def map_series(self, make_fn, per_series: int, axis: int) -> np.ndarray:
+        """:meth:`map_arms` in series chunks (:meth:`series_chunks`): ``make_fn(sl, idx)`` is
+        the ``make_fn`` of the series ``sl`` (level indices ``idx``); the chunks' results
+        fill ``axis`` of the ``[chain, draw, ...]`` output."""
+        out = None
+        for sl in self.series_chunks(per_series):
+            part = self.map_arms(make_fn(sl, torch.arange(sl.start, sl.stop, device=self.device)))
+            if out is None:
+                shape = list(part.shape)
+                shape[axis] = len(self.panel.series)
+                out = np.empty(shape, part.dtype)
+            out[(slice(None),) * axis + (sl,)] = part
+        return out
+
+    def path_bytes(self, n_scenarios: int, n_dates: int) -> int:
+        """The ``per_series`` of :meth:`series_chunks` for structural paths (lag window in)."""
+        width = len(self.panel.nodes) * (self.model_config.adstock_max_lag + 2)
+        return DRAW_CHUNK * n_scenarios * n_dates * width
+
     def structural_contributions(self) -> tuple[np.ndarray, np.ndarray]:
         """Fitted-window target ``[chain, draw, S, T]`` and channel contributions
         ``[chain, draw, S, T, C]`` (scaled) under every posterior draw: closed-loop paths from
         zero history over every fitted date, actual minus each channel zeroed (no warm-up:
         carryover from before the first date is unknown, as in pymc-marketing's MMM)."""
         x, c = self.float64(self.panel.values, self.panel.decoder_controls)
-        p = self.map_arms(lambda g: lambda d: counterfactual_paths(d, x, c, g)[..., -1])
+
+        def make(sl, idx):
+            return lambda g: lambda d: counterfactual_paths(d, x[sl], c[sl], g, series=idx)[..., -1]
+
+        per_series = self.path_bytes(self.panel.n_channels + 1, x.shape[1])
+        p = self.map_series(make, per_series, axis=3)  # [chain, draw, C + 1, S, T]
         return p[:, :, 0], np.moveaxis(p[:, :, :1] - p[:, :, 1:], 2, -1)
 
     def target_sigma(self) -> np.ndarray:
@@ -467,32 +503,45 @@ class FittedEnsemble:
         x, c = self.float64(self.panel.values, self.panel.decoder_controls)
         xp, cp = F.pad(x, (0, 0, 1, 0)), F.pad(c, (0, 0, 1, 0))
 
-        def make(g):
-            def loglik(d):
-                sigma = series_sigma(d, x.shape[0])[:, None, -1]  # [S, 1]
-                z = (x[..., -1] - d(xp, cp, g)[..., -1]) / sigma
+        def make(sl, idx):
+            def loglik(g, d):
+                sigma = series_sigma(d, len(idx), idx)[:, None, -1]  # [s, 1]
+                z = (x[sl, :, -1] - d(xp[sl], cp[sl], g, series=idx)[..., -1]) / sigma
                 return -0.5 * z.square() - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
 
-            return loglik
+            return lambda g: lambda d: loglik(g, d)
 
-        return self.map_arms(make)
+        n = len(self.panel.nodes)  # teacher forcing: every date at once, per edge
+        return self.map_series(make, self.path_bytes(n, x.shape[1] + 1), axis=2)
 
     def structural_forecast(self, x: np.ndarray, c: np.ndarray, horizon: int) -> np.ndarray:
         """Target ``[chain, draw, S, horizon]`` (scaled) after the fitted dates, per draw:
-        teacher forcing over the fitted dates, then the closed loop."""
+        teacher forcing over the fitted dates, then the closed loop. ``x``, ``c`` of shape
+        ``[K, S, T, .]`` give ``K`` scenarios (``[chain, draw, K, S, horizon]``) that share
+        the fitted dates: the history is run once and every scenario's rollout starts from it,
+        all scenarios on one batch axis."""
         xt, ct = self.float64(x, c)
-        t_fit = len(self.panel.dates)
-        origin = torch.as_tensor([t_fit - 1], device=xt.device)
-        n_ch = self.panel.n_channels
+        batched = xt.dim() == 4
+        xt, ct = (xt, ct.expand(xt.shape[0], *ct.shape[-3:])) if batched else (xt[None], ct[None])
+        (n_k, _, t_len, n), t_fit, n_ch = xt.shape, len(self.panel.dates), self.panel.n_channels
+        origin = torch.zeros(1, dtype=torch.long, device=xt.device)
 
-        def make(g):
-            def ahead(d):
-                _, states = d(xt[:, :t_fit], ct[:, :t_fit], g, return_states=True)
-                return rollout(d, xt, ct, g, origin, horizon, n_ch, states=states)[:, 0, :, -1]
+        def make(sl, idx):
+            xs, cs, b = xt[:, sl], ct[:, sl], len(idx)
+            xf = xs[:, :, t_fit - 1 :].reshape(n_k * b, -1, n)  # the last fitted date onwards
+            cf = cs[:, :, t_fit - 1 :].reshape(n_k * b, xf.shape[1], -1)
 
-            return ahead
+            def ahead(g, d):
+                hist = (xs[0, :, :t_fit], cs[0, :, :t_fit], g)
+                _, states = d(*hist, return_states=True, series=idx)
+                st = states[:, -1:].repeat(n_k, 1, 1, 1)  # scenario-major, as xf
+                pred = rollout(d, xf, cf, g, origin, horizon, n_ch, states=st)[:, 0, :, -1]
+                return pred.reshape(n_k, b, horizon)
 
-        return self.map_arms(make)
+            return lambda g: lambda d: ahead(g, d)
+
+        out = self.map_series(make, self.path_bytes(n_k + n, t_len), axis=3)  # [chain, draw, K, S, H]
+        return out if batched else out[:, :, 0]
 
     def response_curves(self, n_points: int = 41, max_share: float = 2.0) -> xr.Dataset:
         """Response curves of every deployed edge under every draw: ``saturation`` (chain,
@@ -563,17 +612,9 @@ class FittedEnsemble:
     def log_likelihood_dataset(self) -> xr.Dataset:
         """The ``log_likelihood`` group: ``y`` ``(chain, draw, date, *dims)``."""
         ll = self.to_grid(np.moveaxis(self.log_likelihood(), 2, 3), 3)
-        dim_coords = self.dim_coords
-        da = xr.DataArray(
-            ll,
-            dims=("chain", "draw", "date", *dim_coords),
-            coords={
-                "chain": np.arange(ll.shape[0]),
-                "draw": np.arange(ll.shape[1]),
-                "date": self.panel.dates.as_unit("ns"),
-                **dim_coords,
-            },
-        )
+        coords = {"chain": np.arange(ll.shape[0]), "draw": np.arange(ll.shape[1])}
+        coords.update(date=self.panel.dates.as_unit("ns"), **self.dim_coords)
+        da = xr.DataArray(ll, dims=("chain", "draw", "date", *self.dim_coords), coords=coords)
         return xr.Dataset({"y": da})
 
     @staticmethod
@@ -599,35 +640,26 @@ class FittedEnsemble:
     def forecast(self, x: np.ndarray, c: np.ndarray, dates: pd.DatetimeIndex) -> xr.DataArray:
         """Target on new ``dates`` ``(chain, draw, date, *dims)`` in original units, rolled
         out from the end of the fitted data; ``x``, ``c`` span fitted + new dates (scaled
-        controls; the panel's time features are appended here)."""
+        controls; the panel's time features are appended here). ``x`` of shape
+        ``[K, S, T, N]`` (``c`` shared or ``[K, S, T, C]``) forecasts ``K`` scenarios in one
+        pass: a leading ``scenario`` dim."""
         t_len = len(self.panel.dates)
         feats = self.panel.time_features_for(self.panel.dates.append(dates))
         if feats.shape[1]:
-            c = np.concatenate([c, np.broadcast_to(feats, (c.shape[0], *feats.shape))], -1)
+            c = np.concatenate([c, np.broadcast_to(feats, (*c.shape[:-2], *feats.shape))], -1)
+        scen = ("scenario",) if np.ndim(x) == 4 else ()
         if self.structural:
             pred = self.structural_forecast(x, c, len(dates))
         else:
-            pred = self.rollout_target(x, c, t_len - 1, len(dates), zero_channels=False)[:, :, 0]
-        y = pred * float(self.panel.node_scaler.scales[-1])  # [chain, draw, S, H]
-        y = self.to_grid(np.moveaxis(y, 2, 3), 3)
-        dim_coords = self.dim_coords
+            pred = self.rollout_target(x, c, t_len - 1, len(dates), zero_channels=False)
+            pred = pred if scen else pred[:, :, 0]
+        y = pred * float(self.panel.node_scaler.scales[-1])  # [chain, draw, (K,) S, H]
+        y = self.to_grid(np.moveaxis(y, -1, -2), y.ndim - 1)
         n_chain, n_draw = y.shape[:2]
-        return xr.DataArray(
-            y,
-            dims=("chain", "draw", "date", *dim_coords),
-            coords={
-                "chain": np.arange(n_chain),
-                "draw": np.arange(n_draw),
-                "date": dates.as_unit("ns"),
-                **dim_coords,
-            },
-            name="y",
-            attrs={"units": "original"},
-        )
-
-    # ---------------------------------------------------------------------------------------
-    # graphs
-    # ---------------------------------------------------------------------------------------
+        coords = {"chain": np.arange(n_chain), "draw": np.arange(n_draw)}
+        dims = ("chain", "draw", *scen, "date", *self.dim_coords)
+        coords.update(date=dates.as_unit("ns"), **self.dim_coords)
+        return xr.DataArray(y, dims=dims, coords=coords, name="y", attrs={"units": "original"})
 
     def edge_probability(self) -> np.ndarray | None:
         """``[chain, N, N]`` graphs of the results (None when an arm has none, or for arms

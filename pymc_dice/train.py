@@ -32,6 +32,7 @@ from pymc_dice.arms import (
 )
 from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel
+from pymc_dice.distributed import fit_seeds_ray
 from pymc_dice.ensemble import PanelTensors, rollout_errors
 from pymc_dice.graph import (
     Selection,
@@ -612,6 +613,9 @@ def fit_ensemble(
 ) -> list[TrainedArm]:
     """Train one arm for several seeds on tensors built once (the ``chain`` dim of results).
 
+    With ``trainer_config.executor="ray"`` the seeds are fitted as parallel Ray tasks
+    (:func:`pymc_dice.distributed.fit_seeds_ray`), with the same results.
+
     Examples
     --------
     >>> from pymc_dice.data import Roles
@@ -625,6 +629,10 @@ def fit_ensemble(
     [0, 1]
     """
     tcfg = trainer_config or TrainerConfig()
+    if tcfg.executor == "ray":
+        return fit_seeds_ray(
+            fit_arm, panel, model_config, tcfg, seeds=seeds, oracle=oracle, n_draws=n_draws
+        )
     panel = prepare_panel(panel, model_config or ModelConfig())
     data = PanelTensors.from_panel(panel, tcfg.horizon, resolve_device(tcfg.device))
     return [

@@ -22,6 +22,7 @@ import xarray as xr
 
 from pymc_dice.data import SeriesGrid
 from pymc_dice.idata import roas_from_totals
+from pymc_dice.inputs import future_inputs
 
 __all__ = [
     "AttributionAdapter",
@@ -536,24 +537,37 @@ class DiceAdapter(AttributionAdapter):
     def counterfactual_predict(self, scenarios: Sequence[pd.DataFrame]) -> xr.DataArray:
         """``DiceMMM.predict`` of each scenario frame: ``(scenario, date, *dims)``.
 
+        Scenarios on the same dates are forecast in one pass (stacked on the rollout's batch
+        axis, the fitted history run once); others one at a time.
+
         Examples
         --------
         >>> DiceAdapter(dice).counterfactual_predict([holdout]).dims  # doctest: +SKIP
         ('scenario', 'date', 'geo')
         """
-        out = []
-        for f in scenarios:
-            frame = f[self.columns]
-            dates = pd.DatetimeIndex(np.unique(pd.to_datetime(frame[self.date_column])))
-            values = np.asarray(self.model.predict(frame), dtype=float)
-            out.append(
-                xr.DataArray(
-                    values,
-                    dims=("date", *self.dims),
-                    coords={"date": dates.as_unit("ns"), **self.dim_coords},
-                )
-            )
-        return xr.concat(out, dim="scenario")
+        mmm = self.model
+        inputs = [future_inputs(mmm.roles_, mmm.panel_, f[self.columns]) for f in scenarios]
+        if inputs and all(d.equals(inputs[0][2]) for *_, d in inputs):
+            x, c = np.stack([i[0] for i in inputs]), np.stack([i[1] for i in inputs])
+            fc = mmm.ensemble_.forecast(x, c, inputs[0][2]).mean(("chain", "draw"))
+            values = fc.transpose("scenario", "date", *self.dims).values
+            return xr.concat([self.scenario_array(v, inputs[0][2]) for v in values], "scenario")
+        out = [
+            self.scenario_array(np.asarray(mmm.predict(f[self.columns]), dtype=float), d)
+            for f, (*_, d) in zip(scenarios, inputs, strict=True)
+        ]
+        return xr.concat(out, dim="scenario", join="outer")  # dates not shared: NaN-padded
+
+    def scenario_array(self, values: np.ndarray, dates: pd.DatetimeIndex) -> xr.DataArray:
+        """One scenario's forecast ``(date, *dims)`` as a DataArray.
+
+        Examples
+        --------
+        >>> DiceAdapter(dice).scenario_array(np.zeros((6, 2)), holdout_dates).dims  # doctest: +SKIP
+        ('date', 'geo')
+        """
+        coords = {"date": dates.as_unit("ns"), **self.dim_coords}
+        return xr.DataArray(values, dims=("date", *self.dims), coords=coords)
 
 
 def as_adapter(model: Any, name: str | None = None) -> AttributionAdapter:

@@ -25,7 +25,8 @@ from pymc_dice.nn.structural import (
     StructuralPriors,
     channel_contributions,
     date_mask,
-    neg_log_posterior,
+    gaussian_nll,
+    neg_log_prior,
     series_sigma,
 )
 
@@ -33,6 +34,26 @@ from pymc_dice.nn.structural import (
 EDGE_PARAMS = ("beta_raw", "lag_logits", "decay_raw", "lam_raw", "half_raw", "shape_raw")
 #: per-node parameters ``[N]`` / ``[C, N]``: in the posterior for scored nodes
 NODE_PARAMS = ("level_pool", "rho_raw", "noise_raw", "control_weight")
+#: memory of one series chunk of the Hessian (the likelihood is a sum over series, so its
+#: Hessian is summed over series chunks: memory stays flat in the number of series)
+HESSIAN_BYTES = 256 * 2**20
+#: float64 copies of the lag window ``[T, L + 1, N]`` per Hessian column and series kept by
+#: reverse-over-reverse differentiation (measured: ~30 MB per series at T=156, N=10, L=8
+#: with 32 columns at a time)
+HESSIAN_COPIES = 8
+
+
+def hessian_rows(chunk_size: int | None, n_params: int, t_len: int, dec) -> int:
+    """Series per chunk of the likelihood's Hessian within :data:`HESSIAN_BYTES`.
+
+    Examples
+    --------
+    >>> hessian_rows(32, 66, 156, StructuralDecoder(10, 2, n_channels=7))  # 156 weeks, 10 nodes
+    9
+    """
+    cols = min(chunk_size or n_params, n_params)
+    per_row = cols * t_len * dec.n_nodes * (dec.max_lag + 1) * 8 * HESSIAN_COPIES
+    return max(1, HESSIAN_BYTES // per_row)
 
 
 class Bound(nn.Module):
@@ -161,7 +182,9 @@ def laplace_posterior(
 
     The Hessian of the negative log posterior (same ``train`` dates and ``priors`` as the
     fit) is taken in float64 with ``torch.func`` (reverse-over-reverse, ``chunk_size``
-    columns at a time) over the structural parameters: edge parameters of active edges,
+    columns at a time; the likelihood's part summed over series chunks of
+    :func:`hessian_rows`, so memory does not grow with the series) over the structural
+    parameters: edge parameters of active edges,
     pooled levels, control weights, ``rho`` and noise scales. The per-series level
     deviations join that block only while there are at most ``joint_levels`` of them; beyond
     that they get their exact diagonal curvature ``n_obs / sigma^2 + 1 / series_sd^2`` and
@@ -202,14 +225,24 @@ def laplace_posterior(
     post = LaplacePosterior(
         names, index, map_params, mean, mean[None], torch.empty(0), torch.empty(0), n_joint, 0.0, 0
     )
-    call = Bound(dec, lambda d: neg_log_posterior(d, x, c, graph, mask, priors, series))
+    rows = dec.series_index(s, series, x.device)
 
-    def objective(theta_joint):
-        theta = torch.cat([theta_joint, mean[n_joint:]])
-        params = {"dec." + k: v for k, v in post.unflatten(theta).items()}
-        return functional_call(call, params, ())
+    def hessian(fn):
+        call = Bound(dec, fn)
 
-    hess = jacrev(jacrev(objective), chunk_size=chunk_size)(mean[:n_joint])
+        def objective(theta_joint):
+            theta = torch.cat([theta_joint, mean[n_joint:]])
+            params = {"dec." + k: v for k, v in post.unflatten(theta).items()}
+            return functional_call(call, params, ())
+
+        return jacrev(jacrev(objective), chunk_size=chunk_size)(mean[:n_joint])
+
+    hess = hessian(lambda d: neg_log_prior(d, priors))
+    step = hessian_rows(chunk_size, n_joint, t_len, dec)
+    for lo in range(0, s, step):  # the likelihood, a sum over series, in series chunks
+        sl = slice(lo, lo + step)
+        part = (x[sl], c[sl], graph, mask[sl], rows[sl])
+        hess = hess + hessian(lambda d, part=part: gaussian_nll(d, *part))
     hess = 0.5 * (hess + hess.T)
     if not torch.isfinite(hess).all():  # e.g. a Hill curve at exactly zero spend
         warnings.warn(
