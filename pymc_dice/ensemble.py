@@ -38,12 +38,8 @@ from pymc_dice.idata import roas as idata_roas
 from pymc_dice.nn.decoders import Decoder, rollout
 from pymc_dice.nn.encoder import gumbel_sigmoid
 from pymc_dice.nn.laplace import map_draws
-from pymc_dice.nn.structural import (
-    carryover_weights,
-    counterfactual_paths,
-    saturation_curves,
-    series_sigma,
-)
+from pymc_dice.nn.response import carryover_weights, counterfactual_paths, saturation_curves
+from pymc_dice.nn.structural import series_sigma
 
 __all__ = ["ROW_CHUNK", "FittedEnsemble", "PanelTensors", "rollout_errors", "series_grid"]
 
@@ -264,6 +260,9 @@ class FittedEnsemble:
     >>> scale = ens.arms[0].decoder.series_scale[:, -1].numpy()  # per series: sigma x scale
     >>> x.dtype, node_sigma.shape, bool(np.allclose(node_sigma[..., -1:] * scale, sigma))
     (torch.float64, (1, 4, 3), True)
+    >>> chunks = ens.series_chunks(ens.path_bytes(3, 40))  # bounded memory: series in chunks
+    >>> chunks, ens.map_series(lambda sl, i: lambda g: lambda d: d.sigma(), 1, axis=0).shape
+    ([slice(0, 1, None)], (1, 4, 3))
 
     Response curves per deployed edge and draw (monotone, zero at zero spend; lag weights
     summing to one):
@@ -361,9 +360,7 @@ class FittedEnsemble:
         shape = tuple(len(v) for v in dim_coords.values())
         return arr.reshape(arr.shape[:series_axis] + shape + arr.shape[series_axis + 1 :])
 
-    # ---------------------------------------------------------------------------------------
-    # THE rollout of the ensemble
-    # ---------------------------------------------------------------------------------------
+    # ---- THE rollout of the ensemble ----
 
     def rollout_target(
         self, x: np.ndarray, c: np.ndarray, start: int, horizon: int, zero_channels: bool
@@ -398,9 +395,7 @@ class FittedEnsemble:
                 out[k, :, :, sl] = pred.double().cpu().numpy()
         return out
 
-    # ---------------------------------------------------------------------------------------
-    # contributions, ROAS, forecasts
-    # ---------------------------------------------------------------------------------------
+    # ---- contributions, ROAS, forecasts ----
 
     def contributions(self) -> tuple[np.ndarray, np.ndarray]:
         """Fitted-window target ``[chain, draw, S, T]`` and channel contributions
@@ -427,9 +422,7 @@ class FittedEnsemble:
         contrib[..., warm:, :] = np.moveaxis(pred[:, :, :1] - pred[:, :, 1:], 2, -1)
         return y_pred, contrib
 
-    # ---------------------------------------------------------------------------------------
-    # structural decoders: the draw dim is the posterior of their parameters
-    # ---------------------------------------------------------------------------------------
+    # ---- structural decoders: the draw dim is the posterior of their parameters ----
 
     @property
     def structural(self) -> bool:

@@ -23,13 +23,8 @@ from pymc_dice.nn.laplace import (
     map_draws,
     predict_draws,
 )
-from pymc_dice.nn.structural import (
-    StructuralDecoder,
-    carryover_weights,
-    channel_contributions,
-    fit_structural,
-    saturation_curves,
-)
+from pymc_dice.nn.response import carryover_weights, channel_contributions, saturation_curves
+from pymc_dice.nn.structural import StructuralDecoder, fit_structural
 
 CONFIGS = list(itertools.product(("geometric", "free"), ("logistic", "hill"), (0, 4)))
 

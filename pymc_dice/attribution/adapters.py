@@ -471,6 +471,8 @@ class DiceAdapter(AttributionAdapter):
     >>> holdout = sim.df[sim.df["date"] >= sim.df["date"].unique()[24]]
     >>> adapter.counterfactual_predict([holdout]).sizes["date"]
     6
+    >>> adapter.scenario_array(np.zeros((6, 2)), pd.DatetimeIndex(holdout["date"].unique())).dims
+    ('date', 'geo')
     """
 
     model_type = "dice"
@@ -539,11 +541,6 @@ class DiceAdapter(AttributionAdapter):
 
         Scenarios on the same dates are forecast in one pass (stacked on the rollout's batch
         axis, the fitted history run once); others one at a time.
-
-        Examples
-        --------
-        >>> DiceAdapter(dice).counterfactual_predict([holdout]).dims  # doctest: +SKIP
-        ('scenario', 'date', 'geo')
         """
         mmm = self.model
         inputs = [future_inputs(mmm.roles_, mmm.panel_, f[self.columns]) for f in scenarios]
@@ -560,11 +557,6 @@ class DiceAdapter(AttributionAdapter):
 
     def scenario_array(self, values: np.ndarray, dates: pd.DatetimeIndex) -> xr.DataArray:
         """One scenario's forecast ``(date, *dims)`` as a DataArray.
-
-        Examples
-        --------
-        >>> DiceAdapter(dice).scenario_array(np.zeros((6, 2)), holdout_dates).dims  # doctest: +SKIP
-        ('date', 'geo')
         """
         coords = {"date": dates.as_unit("ns"), **self.dim_coords}
         return xr.DataArray(values, dims=("date", *self.dims), coords=coords)

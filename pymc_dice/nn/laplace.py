@@ -20,10 +20,10 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 from pymc_dice.exceptions import NotFittedError
+from pymc_dice.nn.response import channel_contributions
 from pymc_dice.nn.structural import (
     StructuralDecoder,
     StructuralPriors,
-    channel_contributions,
     date_mask,
     gaussian_nll,
     neg_log_prior,
@@ -325,7 +325,7 @@ def predict_draws(dec, post, x, c, graph, series=None, chunk_size=None) -> torch
 
 
 def contribution_draws(dec, post, x, c, graph, series=None, chunk_size=None) -> torch.Tensor:
-    """:func:`~pymc_dice.nn.structural.channel_contributions` per draw, ``[n_draws, S, T, K, N]``.
+    """:func:`~pymc_dice.nn.response.channel_contributions` per draw, ``[n_draws, S, T, K, N]``.
 
     Examples
     --------
