@@ -127,6 +127,13 @@ class ModelConfig(StrictConfig):
     residual: int = Field(
         0, ge=0, le=64, description="width of the structural decoder's own-past residual (0: off)"
     )
+    deploy_candidates: bool = Field(
+        True,
+        description=(
+            "structural arms deploy every candidate edge (each effect shrunk by its prior, "
+            "none cut); stage 1's selected support is kept as evidence"
+        ),
+    )
     keep_channel_paths: bool = Field(
         True,
         description=(
@@ -167,10 +174,13 @@ class TrainerConfig(StrictConfig):
         500, ge=1, le=100_000, description="L-BFGS iterations of the structural decoder's MAP fit"
     )
     posterior_steps: int = Field(
-        40,
+        0,
         ge=0,
         le=10_000,
-        description="MALA steps refining each Laplace draw of the structural decoder (0: Laplace)",
+        description=(
+            "MALA steps refining each Laplace draw of the structural decoder towards the exact "
+            "posterior (0: the Laplace draws)"
+        ),
     )
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', ...")
     progressbar: bool = True

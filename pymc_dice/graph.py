@@ -37,7 +37,9 @@ def graph_dataarray(values: Any, nodes: Sequence[str], name: str = "graph") -> x
             f"given ({nodes}); pass a square [source, target] array with one row per node"
         )
     lead = [f"dim_{k}" for k in range(arr.ndim - 2)]
-    return xr.DataArray(arr, dims=(*lead, *GRAPH_DIMS), coords={"source": nodes, "target": nodes}, name=name)
+    return xr.DataArray(
+        arr, dims=(*lead, *GRAPH_DIMS), coords={"source": nodes, "target": nodes}, name=name
+    )
 
 
 def candidate_mask(nodes: Sequence[str], channels: Iterable[str], target: str) -> xr.DataArray:
@@ -156,7 +158,9 @@ class Selection:
     evidence: xr.Dataset
 
 
-def _ranked_candidates(prob: xr.DataArray, candidates: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
+def _ranked_candidates(
+    prob: xr.DataArray, candidates: xr.DataArray
+) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(prob.transpose(*GRAPH_DIMS).values, dtype=float)
     mask = np.asarray(candidates.transpose(*GRAPH_DIMS).values, dtype=bool)
     flat = np.flatnonzero(mask)
@@ -171,7 +175,9 @@ def _from_flat(idx: np.ndarray, like: xr.DataArray) -> xr.DataArray:
     return graph_dataarray(out.reshape(len(nodes), len(nodes)), nodes, name="selected_graph")
 
 
-def select_threshold(prob: xr.DataArray, candidates: xr.DataArray, threshold: float = 0.5) -> Selection:
+def select_threshold(
+    prob: xr.DataArray, candidates: xr.DataArray, threshold: float = 0.5
+) -> Selection:
     """Edges whose probability exceeds ``threshold`` (candidates only).
 
     Examples
@@ -205,7 +211,10 @@ def select_topk(prob: xr.DataArray, candidates: xr.DataArray, density: float) ->
 
 
 def select_stability(
-    prob_samples: xr.DataArray, candidates: xr.DataArray, threshold: float = 0.5, frequency: float = 0.6
+    prob_samples: xr.DataArray,
+    candidates: xr.DataArray,
+    threshold: float = 0.5,
+    frequency: float = 0.6,
 ) -> Selection:
     """Stability selection: edges above ``threshold`` in at least ``frequency`` of the
     resamples (seeds or bootstraps) stacked on the first dim of ``prob_samples``.
@@ -245,7 +254,9 @@ def select_validation(
     np.float64(1.0)
     """
     order, _ = _ranked_candidates(prob, candidates)
-    ks = np.unique(np.round(np.linspace(0, len(order), min(len(order) + 1, max_graphs))).astype(int))
+    ks = np.unique(
+        np.round(np.linspace(0, len(order), min(len(order) + 1, max_graphs))).astype(int)
+    )
     means, ses = [], []
     for k in ks:
         g = _from_flat(order[:k], prob).values
@@ -262,7 +273,9 @@ def select_validation(
     return Selection(_from_flat(order[:chosen_k], prob), "validation", ev)
 
 
-def select_effect(strength: xr.DataArray, candidates: xr.DataArray, threshold: float = 0.5) -> Selection:
+def select_effect(
+    strength: xr.DataArray, candidates: xr.DataArray, threshold: float = 0.5
+) -> Selection:
     """Keep the edges whose strength is at least ``threshold`` times the strongest candidate
     parent of the same target (each target keeps at least one parent when any has strength).
 
@@ -325,6 +338,29 @@ def keep_channel_paths(selection: Selection, channels: Sequence[str], target: st
             new[j, t] = restored[j, t] = 1.0
     evidence = selection.evidence.assign(restored=graph.copy(data=restored).rename("restored"))
     return Selection(graph.copy(data=new), selection.method, evidence)
+
+
+def deploy_candidates(selection: Selection, candidates: xr.DataArray) -> Selection:
+    """Deploy every candidate edge; stage 1's support stays in ``evidence["stage1"]``.
+
+    On funnel panels stage 1 can prefer a mediator that co-moves with the budget over the
+    channels' own edges, and a cut edge sets an effect to zero for good. A structural decoder
+    has non-negative effects with shrinkage priors, so it can keep every candidate edge and let
+    the data and priors size each effect (docs/structural.md).
+
+    Examples
+    --------
+    >>> nodes = ["tv", "visits", "y"]
+    >>> cand = graph_dataarray(np.array([[0, 1, 1], [0, 0, 1], [0, 0, 0]], float), nodes)
+    >>> picked = cand.copy(data=np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]], float))
+    >>> sel = deploy_candidates(Selection(picked, "effect", xr.Dataset()), cand)
+    >>> edge_list(sel.graph), edge_list(sel.evidence["stage1"])
+    (['tv->visits', 'tv->y', 'visits->y'], ['tv->visits', 'visits->y'])
+    """
+    stage1 = selection.graph.transpose(*GRAPH_DIMS)
+    graph = stage1.copy(data=np.asarray(candidates.transpose(*GRAPH_DIMS).values, dtype=float))
+    evidence = selection.evidence.assign(stage1=stage1.rename("stage1"))
+    return Selection(graph, selection.method, evidence)
 
 
 def edge_list(graph: xr.DataArray) -> list[str]:

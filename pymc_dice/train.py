@@ -36,6 +36,7 @@ from pymc_dice.distributed import fit_seeds_ray
 from pymc_dice.ensemble import PanelTensors, rollout_errors
 from pymc_dice.graph import (
     Selection,
+    deploy_candidates,
     graph_dataarray,
     keep_channel_paths,
     select_effect,
@@ -66,6 +67,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("pymc_dice")
+
 
 def _masked_mse(pred: torch.Tensor, target: torch.Tensor, n_channels: int) -> torch.Tensor:
     return ((pred[..., n_channels:] - target[..., n_channels:]) ** 2).mean()
@@ -140,7 +142,13 @@ def _optimise(
 
 
 def _stage1(
-    data: PanelTensors, mcfg: ModelConfig, tcfg: TrainerConfig, rng, progressbar, series=None, desc=""
+    data: PanelTensors,
+    mcfg: ModelConfig,
+    tcfg: TrainerConfig,
+    rng,
+    progressbar,
+    series=None,
+    desc="",
 ):
     """Train encoder + restricted decoder; return them, the history and the stage-1 tensors
     (the panel in the restricted decoder's space, see :func:`stage1_tensors`)."""
@@ -261,8 +269,18 @@ def fit_effect_strength(
         return float(rollout_errors(dec, data1, full, tcfg.horizon).mean())
 
     epochs = max(300, tcfg.epochs_stage1)
-    _optimise(list(dec.parameters()), batch_loss, validate, [dec], n_series, epochs, cfg, rng,
-              "edge effects", progressbar)
+    _optimise(
+        list(dec.parameters()),
+        batch_loss,
+        validate,
+        [dec],
+        n_series,
+        epochs,
+        cfg,
+        rng,
+        "edge effects",
+        progressbar,
+    )
     with torch.no_grad():
         _, lagged = dec(u, c, full, return_states=True)  # [S, T, L, N], lag 1 first
         strength = dec.edge_effect(lagged[:, 1:]).std(dim=(0, 1))
@@ -308,7 +326,9 @@ def _select_support(
         return select_topk(prob_da, cand, density)
     if mcfg.support == "effect":
         _, strength = fit_effect_strength(data1, mcfg, tcfg, seed, progressbar)
-        return select_effect(graph_dataarray(strength, nodes, name="effect_strength"), cand, mcfg.threshold)
+        return select_effect(
+            graph_dataarray(strength, nodes, name="effect_strength"), cand, mcfg.threshold
+        )
     if mcfg.support == "validation":
 
         def errors(graph: np.ndarray) -> np.ndarray:
@@ -326,7 +346,9 @@ def _select_support(
         idx = torch.as_tensor(rng.integers(0, n_series, n_series), device=data.x.device)
         enc, *_ = _stage1(data, mcfg, tcfg, rng, progressbar, series=idx, desc=f"stability {r}")
         samples.append(edge_probabilities(enc, data).mean(0).cpu().numpy())
-    stacked = graph_dataarray(np.stack(samples), nodes, name="edge_probability").rename(dim_0="resample")
+    stacked = graph_dataarray(np.stack(samples), nodes, name="edge_probability").rename(
+        dim_0="resample"
+    )
     return select_stability(stacked, cand, mcfg.threshold, mcfg.stability_frequency)
 
 
@@ -376,9 +398,7 @@ def fit_structural_arm(
     x, c = data.x.double(), data.c.double()
     if data.spend_share is not None:
         dec.set_spend_share(data.spend_share)
-    fit = fit_structural(
-        dec, x, c, graph, max_iter=tcfg.max_iter, seed=seed, extra_loss=extra_loss
-    )
+    fit = fit_structural(dec, x, c, graph, max_iter=tcfg.max_iter, seed=seed, extra_loss=extra_loss)
     post = laplace_posterior(dec, x, c, graph, n_draws=n_draws, seed=seed)
     mala = None
     if tcfg.posterior_steps:
@@ -418,8 +438,10 @@ def _nothing_to_select(mcfg: ModelConfig, data: PanelTensors) -> bool:
 
 def _select_graph(result, mcfg, tcfg, data, nodes, rng, seed, progressbar) -> None:
     """Stage 1 and support selection (``result.encoder``, ``edge_prob``, ``selection``), then
-    the channel-path guard of a structural arm; on a panel without mediators a structural arm
-    keeps every candidate edge and skips stage 1 (:func:`_nothing_to_select`)."""
+    the channel-path guard of a structural arm, which by default then deploys every candidate
+    edge (``deploy_candidates``: shrunk by its priors, not cut; stage 1's support is kept in
+    the selection's evidence). On a panel without mediators a structural arm keeps every
+    candidate edge and skips stage 1 (:func:`_nothing_to_select`)."""
     guard = is_structural(mcfg) and mcfg.keep_channel_paths
     if _nothing_to_select(mcfg, data):
         cand = graph_dataarray(data.candidates.cpu().numpy().astype(float), nodes)
@@ -437,6 +459,9 @@ def _select_graph(result, mcfg, tcfg, data, nodes, rng, seed, progressbar) -> No
         encoder.eval()
     if guard:
         result.selection = keep_channel_paths(result.selection, nodes[: data.n_channels], nodes[-1])
+    if is_structural(mcfg) and mcfg.deploy_candidates:
+        cand = graph_dataarray(data.candidates.cpu().numpy().astype(float), nodes)
+        result.selection = deploy_candidates(result.selection, cand)
 
 
 def _two_stage(result, spec: ArmSpec, mcfg, tcfg, data, nodes) -> _Stage2:
@@ -588,8 +613,16 @@ def fit_arm(
         for m in stage2.joint:
             trainable += list(m.parameters())
         hist = _optimise(
-            trainable, stage2.batch_loss, stage2.validate, [decoder, *stage2.joint],
-            data.x_train.shape[0], tcfg.epochs_stage2, tcfg, rng, spec.stage2_label, progressbar,
+            trainable,
+            stage2.batch_loss,
+            stage2.validate,
+            [decoder, *stage2.joint],
+            data.x_train.shape[0],
+            tcfg.epochs_stage2,
+            tcfg,
+            rng,
+            spec.stage2_label,
+            progressbar,
         )
     result.history["stage2"] = hist
     result.decoder = decoder
@@ -637,8 +670,15 @@ def fit_ensemble(
     data = PanelTensors.from_panel(panel, tcfg.horizon, resolve_device(tcfg.device))
     return [
         fit_arm(
-            panel, model_config, tcfg, seed=s, oracle=oracle, data=data,
-            progressbar=progressbar, n_draws=n_draws, extra_loss=extra_loss,
+            panel,
+            model_config,
+            tcfg,
+            seed=s,
+            oracle=oracle,
+            data=data,
+            progressbar=progressbar,
+            n_draws=n_draws,
+            extra_loss=extra_loss,
         )
         for s in seeds
     ]
