@@ -59,7 +59,7 @@ def _structural(m: ModelConfig, n: int, c: int, n_channels: int, n_series: int) 
     return StructuralDecoder(
         n, c, n_channels, n_series, max_lag=m.adstock_max_lag, carryover=m.adstock,
         saturation=m.saturation, own_lag=m.own_history, residual=m.residual,
-        same_period_mediators=m.same_period_mediators,
+        same_period_mediators=m.same_period_mediators, media_share_prior=m.media_share_prior,
     )
 
 

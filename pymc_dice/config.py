@@ -127,6 +127,16 @@ class ModelConfig(StrictConfig):
     residual: int = Field(
         0, ge=0, le=64, description="width of the structural decoder's own-past residual (0: off)"
     )
+    media_share_prior: float | None = Field(
+        0.25,
+        gt=0,
+        le=10,
+        description=(
+            "structural prior: each channel's direct ROAS is half-normal with sd this share of "
+            "total target / total spend (media expected to drive about 0.8x this share of the "
+            "target); None: the spend-share prior alone"
+        ),
+    )
     deploy_candidates: bool = Field(
         True,
         description=(

@@ -77,6 +77,7 @@ class PanelTensors:
     val_origins: torch.Tensor
     #: each channel's share of the total spend (original units) on the training dates, [K]
     spend_share: torch.Tensor | None = None
+    node_scales: torch.Tensor | None = None  #: original units per scaled unit, [N]
 
     @classmethod
     def from_panel(cls, panel: Panel, horizon: int, device: torch.device) -> PanelTensors:
@@ -92,6 +93,7 @@ class PanelTensors:
             candidates=torch.as_tensor(cand.values, device=device),
             val_origins=torch.as_tensor(origins, device=device),
             spend_share=torch.as_tensor(panel.spend_share, device=device),
+            node_scales=torch.as_tensor(panel.node_scaler.scales, device=device),
         )
 
     @property

@@ -49,7 +49,7 @@ from pymc_dice.nn.decoders import Decoder, RestrictedDecoder
 from pymc_dice.nn.encoder import gumbel_sigmoid, kl_bernoulli
 from pymc_dice.nn.laplace import laplace_posterior
 from pymc_dice.nn.mcmc import refine_draws
-from pymc_dice.nn.structural import fit_structural
+from pymc_dice.nn.structural import StructuralPriors, direct_roas_prior, fit_structural
 from pymc_dice.nn.transforms import LogDeviation, Stage1Encoder
 
 __all__ = [
@@ -398,6 +398,10 @@ def fit_structural_arm(
     x, c = data.x.double(), data.c.double()
     if data.spend_share is not None:
         dec.set_spend_share(data.spend_share)
+    if dec.media_share_prior and data.node_scales is not None and data.n_channels:
+        dec.set_series_scale(x)  # as the fit's start does; the ROAS prior reads the scales
+        sd = direct_roas_prior(dec, x, data.node_scales, dec.media_share_prior)
+        dec.set_direct_prior(sd / StructuralPriors().beta_sd)
     fit = fit_structural(dec, x, c, graph, max_iter=tcfg.max_iter, seed=seed, extra_loss=extra_loss)
     post = laplace_posterior(dec, x, c, graph, n_draws=n_draws, seed=seed)
     mala = None

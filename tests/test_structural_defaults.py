@@ -19,6 +19,7 @@ from pymc_dice.nn.response import channel_contributions
 from pymc_dice.nn.structural import (
     StructuralDecoder,
     StructuralPriors,
+    direct_roas_prior,
     fit_structural,
     neg_log_prior,
 )
@@ -118,7 +119,7 @@ def test_spend_share_prior_scales_each_channels_beta_prior():
         dec.beta_raw.fill_(0.3)
     flat = neg_log_prior(dec, StructuralPriors())
     dec.set_spend_share(torch.tensor([0.9, 0.05, 0.05]))
-    np.testing.assert_allclose(dec.source_prior_scale.numpy(), [2.7, 0.15, 0.15, 1.0])
+    np.testing.assert_allclose(dec.beta_prior_scale[:, 0].numpy(), [2.7, 0.15, 0.15, 1.0])
     # the same effects cost more under the prior for the channels with a sliver of the spend
     assert float(neg_log_prior(dec, StructuralPriors()).detach()) > float(flat.detach())
 
@@ -170,3 +171,23 @@ def test_structural_arms_deploy_every_candidate_edge_unless_told(funnel, deploy)
     else:
         assert "stage1" not in arm.selection.evidence
         assert ((deployed != 0) <= (cand != 0)).all()
+
+
+def test_direct_roas_prior_is_scale_free_and_gives_the_stated_roas_sd():
+    torch.manual_seed(0)
+    x = torch.rand(2, 30, 3, dtype=torch.float64)
+    dec = StructuralDecoder(3, 0, n_channels=2, n_series=2).double()
+    dec.set_series_scale(x)
+    scales = torch.tensor([50.0, 5.0, 1000.0], dtype=torch.float64)
+    sd = direct_roas_prior(dec, x, scales, 0.25)
+    # independent calculation: ROAS of the edge at beta = sd is sum(sd * sat * target scale) /
+    # sum(spend), which must equal 0.25 * total target / total spend
+    u = x[..., :2] / dec.series_scale[:, None, :2]
+    sat = torch.tanh(0.5 * torch.nn.functional.softplus(dec.lam_raw[:2, -1]) * u)
+    target_scale = (dec.series_scale[:, -1] * scales[-1])[:, None, None]
+    roas = (sd * sat * target_scale).sum((0, 1)) / (x[..., :2] * scales[:2]).sum((0, 1))
+    ratio = (x[..., -1] * scales[-1]).sum() / (x[..., :2] * scales[:2]).sum()
+    np.testing.assert_allclose(roas.detach().numpy(), 0.25 * float(ratio), rtol=1e-10)
+    # scale-free: the target in other units (x 1000) leaves the beta prior (scaled units) alone
+    again = direct_roas_prior(dec, x, scales * torch.tensor([1.0, 1.0, 1000.0]), 0.25)
+    np.testing.assert_allclose(again.numpy(), sd.numpy(), rtol=1e-10)

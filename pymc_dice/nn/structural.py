@@ -68,6 +68,9 @@ class StructuralDecoder(Decoder):
     same_period_mediators : bool
         Whether mediator -> target edges act from lag 0 (this week's visits drive this week's
         sales): the target is then predicted after the mediators of its own date.
+    media_share_prior : float, optional
+        The ROAS prior of each channel's direct edge into the target, set by the fit from the
+        data (:func:`direct_roas_prior`); None: the spend-share prior alone.
 
     Examples
     --------
@@ -97,8 +100,9 @@ class StructuralDecoder(Decoder):
     >>> torch.equal(dec.row_scale(torch.tensor([1])), x[1].amax(0, keepdim=True))
     True
     >>> dec.set_spend_share(torch.tensor([1.0]))  # one channel, all of the spend: prior x 1
-    >>> dec.source_prior_scale.tolist()
-    [1.0, 1.0, 1.0]
+    >>> dec.set_direct_prior(torch.tensor([0.5]))  # the channel's edge into the target
+    >>> dec.beta_prior_scale[0].tolist()
+    [1.0, 1.0, 0.5]
     >>> with_res = StructuralDecoder(3, 1, n_channels=1, max_lag=3, residual=4)
     >>> with_res.residual_term(lagged[:, 1:], c[:, 1]).shape
     torch.Size([2, 3])
@@ -119,6 +123,7 @@ class StructuralDecoder(Decoder):
         own_lag: bool = True,
         residual: int = 0,
         same_period_mediators: bool = False,
+        media_share_prior: float | None = None,
     ):
         super().__init__(n_nodes, n_controls)
         if carryover not in ("geometric", "free"):
@@ -135,6 +140,7 @@ class StructuralDecoder(Decoder):
         self.carryover_kind, self.saturation_kind = carryover, saturation
         self.own_lag, self.residual = own_lag, residual
         self.same_period_mediators = same_period_mediators and n - n_channels > 1
+        self.media_share_prior = media_share_prior
         # edges acting from lag 0 (lags 0..L-1): every channel edge and, when switched on,
         # mediator -> target edges (evaluated after the mediators: the target is last)
         same_period = torch.zeros(n, n, dtype=torch.bool)
@@ -151,7 +157,7 @@ class StructuralDecoder(Decoder):
         self.register_buffer("series_scale", torch.ones(n_series, n))
         # per-source scale of the beta prior (set by set_spend_share before a fit; only the
         # fit reads it, so it is not saved)
-        self.register_buffer("source_prior_scale", torch.ones(n), persistent=False)
+        self.register_buffer("beta_prior_scale", torch.ones(n, n), persistent=False)
         self.level_pool = nn.Parameter(torch.zeros(n))
         self.level_dev = nn.Parameter(torch.zeros(n_series, n))
         self.control_weight = nn.Parameter(torch.zeros(n_controls, n))
@@ -265,11 +271,16 @@ class StructuralDecoder(Decoder):
         share of the total spend; pymc-marketing's recommended spend-share prior): a channel
         with a sliver of the budget is not given the prior effect of the largest one."""
         k = self.n_channels
-        scale = torch.ones_like(self.source_prior_scale)
-        scale[:k] = (k * torch.as_tensor(share, dtype=scale.dtype, device=scale.device)).clamp_min(
-            1e-3
-        )
-        self.source_prior_scale.copy_(scale)
+        share = torch.as_tensor(share, dtype=self.beta_prior_scale.dtype).to(self.allowed.device)
+        self.beta_prior_scale.fill_(1.0)
+        self.beta_prior_scale[:k] = (k * share).clamp_min(1e-3)[:, None]
+
+    @torch.no_grad()
+    def set_direct_prior(self, scale: torch.Tensor) -> None:
+        """Scale the beta prior of each channel's direct edge into the target by ``scale[k]``
+        (see :func:`direct_roas_prior`)."""
+        k = self.n_channels
+        self.beta_prior_scale[:k, -1] = torch.as_tensor(scale).to(self.beta_prior_scale)
 
     def row_scale(self, idx: torch.Tensor) -> torch.Tensor:
         """Scale ``[B, N]`` of the series of each row."""
@@ -388,7 +399,7 @@ def neg_log_prior(dec: StructuralDecoder, priors: StructuralPriors) -> torch.Ten
     out = 0.5 * (dec.level_pool / p.level_sd).square().sum()
     out = out + 0.5 * (dec.level_dev / p.series_sd).square().sum()
     out = out + 0.5 * (dec.control_weight / p.gamma_sd).square().sum()
-    beta_sd = p.beta_sd * dec.source_prior_scale[:, None]
+    beta_sd = p.beta_sd * dec.beta_prior_scale
     out = out + 0.5 * (dec.beta() / beta_sd).square().sum()
     for name in RAW_NAMES:
         if hasattr(dec, name):
@@ -412,6 +423,45 @@ def neg_log_prior(dec: StructuralDecoder, priors: StructuralPriors) -> torch.Ten
         res = (dec.res_own_raw, dec.res_ctrl, dec.res_bias, dec.res_out_raw)
         out = out + sum(0.5 * (w / p.residual_sd).square().sum() for w in res)
     return out
+
+
+@torch.no_grad()
+def direct_roas_prior(
+    dec: StructuralDecoder, x: torch.Tensor, node_scales: torch.Tensor, media_share: float
+) -> torch.Tensor:
+    """Prior sd of each channel's direct-edge ``beta`` (scaled units) that gives its ROAS a
+    half-normal prior with sd ``media_share * (total target / total spend)``.
+
+    Scale-free: the prior sd of a ROAS is a share of the business's own target per unit of
+    spend, so it holds for revenue, units or visits alike; with every channel at that sd,
+    media is expected to drive about ``0.8 * media_share`` of the target. The ROAS of an edge
+    is ``beta * sum(sat(u) * target scale) / sum(spend)``; ``sat`` is taken at the decoder's
+    current (initial) saturation, carryover summing to one. ``x: [S, T, N]`` in scaled units,
+    ``node_scales: [N]`` original units per scaled unit; the decoder's series scales must be
+    set (:meth:`StructuralDecoder.set_series_scale`).
+
+    Examples
+    --------
+    >>> dec = StructuralDecoder(2, 0, n_channels=1).double()
+    >>> x = torch.rand(1, 30, 2, dtype=torch.float64)
+    >>> dec.set_series_scale(x)
+    >>> sd = direct_roas_prior(dec, x, torch.tensor([10.0, 100.0]), 0.25)
+    >>> sd.shape, bool(sd[0] > 0)
+    (torch.Size([1]), True)
+    """
+    k, n = dec.n_channels, dec.n_nodes
+    scales = node_scales.to(x)
+    spend = (x[..., :k] * scales[:k]).nansum((0, 1))
+    ratio = (x[..., -1] * scales[-1]).nansum() / spend.sum().clamp_min(1e-12)
+    rows = torch.linspace(0, x.shape[0] - 1, min(x.shape[0], 256)).round().long()  # enough
+    xs, series_scale = x[rows], dec.series_scale[rows].to(x)
+    a = xs.new_zeros(*xs.shape[:2], n, n)
+    a[..., :k, :] = (torch.nan_to_num(xs[..., :k]) / series_scale[:, None, :k]).unsqueeze(-1)
+    sat = dec.saturate(a)[..., :k, -1]  # [S', T, K]: each channel's edge into the target
+    target = series_scale[:, -1] * scales[-1]  # [S']
+    reach = (target[:, None, None] * sat).sum((0, 1))
+    spend_rows = (xs[..., :k] * scales[:k]).nansum((0, 1))
+    return media_share * ratio * spend_rows / reach.clamp_min(1e-12)
 
 
 def date_mask(spec, n_series: int, n_dates: int, device=None) -> torch.Tensor:
