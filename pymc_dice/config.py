@@ -183,6 +183,14 @@ class TrainerConfig(StrictConfig):
     max_iter: int = Field(
         500, ge=1, le=100_000, description="L-BFGS iterations of the structural decoder's MAP fit"
     )
+    bagged_posterior: bool = Field(
+        True,
+        description=(
+            "structural posterior: the Laplace approximation of the bagged posterior "
+            "(BayesBag over dates: + the bootstrap variance of its mean), robust to a "
+            "misspecified model; False: the plain Laplace approximation"
+        ),
+    )
     posterior_steps: int = Field(
         0,
         ge=0,

@@ -403,7 +403,9 @@ def fit_structural_arm(
         sd = direct_roas_prior(dec, x, data.node_scales, dec.media_share_prior)
         dec.set_direct_prior(sd / StructuralPriors().beta_sd)
     fit = fit_structural(dec, x, c, graph, max_iter=tcfg.max_iter, seed=seed, extra_loss=extra_loss)
-    post = laplace_posterior(dec, x, c, graph, n_draws=n_draws, seed=seed)
+    post = laplace_posterior(
+        dec, x, c, graph, n_draws=n_draws, seed=seed, bagged=tcfg.bagged_posterior
+    )
     mala = None
     if tcfg.posterior_steps:
         mala = refine_draws(

@@ -177,6 +177,7 @@ def laplace_posterior(
     series=None,
     joint_levels: int = 64,
     chunk_size: int | None = 32,
+    bagged: bool = False,
 ) -> LaplacePosterior:
     """Laplace approximation at the MAP of :func:`~pymc_dice.nn.structural.fit_structural`.
 
@@ -190,6 +191,13 @@ def laplace_posterior(
     that they get their exact diagonal curvature ``n_obs / sigma^2 + 1 / series_sd^2`` and
     are drawn independently (a block-diagonal approximation: their correlation with the
     shared parameters goes through the pooled level, which stays in the joint block).
+
+    ``bagged=True`` returns the Laplace form of the bagged posterior (BayesBag: the average
+    of the posteriors of bootstrap resamples of the dates): ``Sigma + Sigma J Sigma``, with
+    ``Sigma`` the (floored) inverse Hessian and ``J`` the covariance of the per-date scores of
+    the likelihood. Where the model is right ``J`` is about the likelihood's Hessian and the
+    intervals widen by up to ``sqrt(2)``; where it is wrong (residuals that the model does not
+    explain), by as much as the data's own spread demands.
 
     Eigenvalues of the joint block are floored at the smallest prior precision
     ``min(1 / sd^2)`` of the normal priors: every direction has at least that curvature
@@ -237,12 +245,25 @@ def laplace_posterior(
 
         return jacrev(jacrev(objective), chunk_size=chunk_size)(mean[:n_joint])
 
+    def jacobian(fn):  # [T - 1, P]: each date's gradient
+        call = Bound(dec, fn)
+
+        def objective(theta_joint):
+            theta = torch.cat([theta_joint, mean[n_joint:]])
+            params = {"dec." + k: v for k, v in post.unflatten(theta).items()}
+            return functional_call(call, params, ())
+
+        return jacrev(objective, chunk_size=chunk_size)(mean[:n_joint])
+
     hess = hessian(lambda d: neg_log_prior(d, priors))
     step = hessian_rows(chunk_size, n_joint, t_len, dec)
+    scores = mean.new_zeros(t_len - 1, n_joint)  # per-date score of the likelihood (bagged)
     for lo in range(0, s, step):  # the likelihood, a sum over series, in series chunks
         sl = slice(lo, lo + step)
         part = (x[sl], c[sl], graph, mask[sl], rows[sl])
         hess = hess + hessian(lambda d, part=part: gaussian_nll(d, *part))
+        if bagged:
+            scores = scores + jacobian(lambda d, part=part: gaussian_nll(d, *part, per_date=True))
     hess = 0.5 * (hess + hess.T)
     if not torch.isfinite(hess).all():  # e.g. a Hill curve at exactly zero spend
         warnings.warn(
@@ -263,6 +284,12 @@ def laplace_posterior(
     evals = evals.clamp_min(floor)
     post.cov = (evecs / evals) @ evecs.T
     post.eig_floor, post.n_floored = floor, n_floored
+    if bagged:  # BayesBag: + the bootstrap variance of the posterior mean over dates
+        centred = scores - scores.mean(0)
+        spread = post.cov @ (centred.T @ centred) @ post.cov
+        post.cov = post.cov + 0.5 * (spread + spread.T)
+        evals, evecs = torch.linalg.eigh(post.cov)
+        evals = 1.0 / evals.clamp_min(1e-12 * float(evals.max()))  # precisions, as above
     gen = torch.Generator(device="cpu").manual_seed(seed)
     z = torch.randn(n_draws, len(mean), generator=gen, dtype=dt).to(x.device)
     draws = mean[:n_joint] + (z[:, :n_joint] / evals.sqrt()) @ evecs.T

@@ -487,9 +487,12 @@ def date_mask(spec, n_series: int, n_dates: int, device=None) -> torch.Tensor:
     return m.expand(n_series, -1)
 
 
-def gaussian_nll(dec: StructuralDecoder, x, c, graph, mask, series=None) -> torch.Tensor:
+def gaussian_nll(
+    dec: StructuralDecoder, x, c, graph, mask, series=None, per_date: bool = False
+) -> torch.Tensor:
     """Teacher-forced Gaussian negative log-likelihood of the scored (non-channel) nodes on the
     dates where ``mask: [S, T]`` is true (date 0 is never predicted). NaN values are skipped.
+    ``per_date``: one term per predicted date ``[T - 1]`` (summed over series and nodes).
 
     Examples
     --------
@@ -498,13 +501,17 @@ def gaussian_nll(dec: StructuralDecoder, x, c, graph, mask, series=None) -> torc
     >>> nll = gaussian_nll(dec, x, c, torch.ones(3, 3), torch.ones(1, 8, dtype=torch.bool))
     >>> nll.shape, bool(torch.isfinite(nll))
     (torch.Size([]), True)
+    >>> m = torch.ones(1, 8, dtype=torch.bool)
+    >>> gaussian_nll(dec, x, c, torch.ones(3, 3), m, per_date=True).shape
+    torch.Size([7])
     """
     pred = dec(torch.nan_to_num(x), c, graph, series=series)
     obs = x[:, 1:]
     keep = mask[:, 1:, None] & dec.scored & ~torch.isnan(obs)
     sigma = series_sigma(dec, x.shape[0], series).unsqueeze(1)  # [S, 1, N]
     z = (torch.nan_to_num(obs) - pred) / sigma
-    return torch.where(keep, 0.5 * z.square() + torch.log(sigma), 0.0).sum()
+    terms = torch.where(keep, 0.5 * z.square() + torch.log(sigma), 0.0)
+    return terms.sum((0, 2)) if per_date else terms.sum()
 
 
 def series_sigma(dec: StructuralDecoder, batch: int, series=None) -> torch.Tensor:
