@@ -219,11 +219,13 @@ class DiceMMMPlotSuite(MMMPlotSuite):
         "plot.marginal_curve", "mmm.plot.saturation_curves(mmm.sample_saturation_curve())"
     )
     cv_predictions = not_available(
-        "plot.cv_predictions (TimeSliceCrossValidator)", "mmm.plot.forecast(X_new)"
+        "plot.cv_predictions", "cv.plot.predictions() after TimeSliceCrossValidator.run(mmm=mmm)"
     )
-    cv_crps = not_available("plot.cv_crps (TimeSliceCrossValidator)", "mmm.plot.forecast(X_new)")
+    cv_crps = not_available(
+        "plot.cv_crps", "cv.plot.crps() after TimeSliceCrossValidator.run(mmm=mmm)"
+    )
     param_stability = not_available(
-        "plot.param_stability (TimeSliceCrossValidator)", "mmm.plot.graph()"
+        "plot.param_stability (no parameters)", "cv.summary.crps() and mmm.plot.graph()"
     )
 
 
@@ -339,7 +341,8 @@ class PymcMarketingAPI:
     >>> type(mmm.build_model(df.iloc[:40])).__name__  # TimeSliceCrossValidator's fold model
     'TimeSliceFold'
     >>> stubs = [mmm.sample_prior_predictive, mmm.approximate_fit,
-    ...          mmm.add_events, lambda: mmm.sensitivity, lambda: mmm.incrementality]
+    ...          mmm.add_events, lambda: mmm.sensitivity, lambda: mmm.incrementality,
+    ...          lambda: mmm.output_var]  # pymc-marketing's mlflow.log_mmm reads output_var
     >>> all(refuses(f) for f in stubs)
     True
     """
@@ -579,6 +582,11 @@ class TimeSliceFold:
     (['split', 'cv', 'mean_crps'], (4, 3))
     >>> type(folds[0]).__name__, folds[0].roas().index.tolist(), mmm.idata is None
     ('TimeSliceFold', ['tv', 'social'], True)
+    >>> fold = mmm.build_model(X.iloc[:40], y.iloc[:40])  # what the validator does per fold
+    >>> fold.sampler_config = {"draws": 2, "random_seed": 0}
+    >>> _ = fold.fit(X.iloc[:40], y.iloc[:40])
+    >>> fold.sample_posterior_predictive(X.iloc[:42])["y"].sizes  # 40 fitted, 2 forecast dates
+    Frozen({'date': 42, 'sample': 2})
     """
 
     #: the target's name in ``posterior_predictive``, as pymc-marketing's ``MMM.output_var``

@@ -143,7 +143,7 @@ def fit_metrics(mmm: DiceMMM, seconds: float | None = None) -> dict[str, float]:
     return out
 
 
-def roas_figure(mmm: DiceMMM):
+def _roas_figure(mmm: DiceMMM):
     """ROAS per channel with the 5-95 % range over chains (seeds), as the report draws it
     (:func:`pymc_dice.plot.plot_roas`)."""
     per_chain = roas_per_chain(mmm.idata)
@@ -162,6 +162,20 @@ def log_mmm(mmm: DiceMMM, artifact_path: str = "model") -> str:
     return the artifact URI of its save file: under ``artifact_path``, ``model.nc`` (the
     save file), ``summary.csv`` (``mmm.summary.channels()``) and ``roas.png``. The save file is
     the whole model; :func:`load_mmm` reads it back (the example there).
+
+    Examples
+    --------
+    >>> import os, pathlib, tempfile
+    >>> import mlflow
+    >>> from pymc_dice.simulate import national
+    >>> os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # a local folder as tracking store
+    >>> mlflow.set_tracking_uri((pathlib.Path(tempfile.mkdtemp()) / "mlruns").as_uri())
+    >>> mmm = DiceMMM(channel_columns=["tv", "social"], trainer_config={"max_iter": 5})
+    >>> _ = mmm.fit(national(n_channels=2, n_periods=40, seed=0).df, random_seed=0, draws=2)
+    >>> with mlflow.start_run() as run:
+    ...     uri = log_mmm(mmm, artifact_path="dice")
+    >>> sorted(a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "dice"))
+    ['dice/model.nc', 'dice/roas.png', 'dice/summary.csv']
     """
     mlflow = require_mlflow()
     mmm._check_fitted()
@@ -169,7 +183,7 @@ def log_mmm(mmm: DiceMMM, artifact_path: str = "model") -> str:
         folder = Path(tmp)
         mmm.save(folder / SAVE_FILE)
         mmm.summary.channels().to_csv(folder / SUMMARY_FILE)
-        roas_figure(mmm).savefig(folder / ROAS_FIGURE)
+        _roas_figure(mmm).savefig(folder / ROAS_FIGURE)
         for name in (SAVE_FILE, SUMMARY_FILE, ROAS_FIGURE):
             mlflow.log_artifact(str(folder / name), artifact_path=artifact_path)
     return f"{mlflow.get_artifact_uri(artifact_path)}/{SAVE_FILE}"
