@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python.sh)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
-	$(PY) -m pip install --quiet -e ".[dev,docs,ray]"
+	$(PY) -m pip install --quiet -e ".[dev,docs,ray,mlflow]"
 	@touch $(STAMP)
 
 demo: venv

@@ -8,12 +8,15 @@ after ``fit``: ``summary`` (a :class:`DiceSummaryFactory`, pymc-marketing's
 ``compute_mean_contributions_over_time`` and the response curves
 (``sample_saturation_curve``, ``sample_adstock_curve``) of the structural decoder.
 
-What has no counterpart here (priors, a PyMC model, sensitivity sweeps, cross-validation)
-raises ``NotImplementedError`` naming what to use instead.
+``build_model`` gives the fold model of pymc-marketing's ``TimeSliceCrossValidator``
+(:class:`TimeSliceFold`), so ``TimeSliceCrossValidator(...).run(X, y, mmm=dice)`` runs.
+What has no counterpart here (priors, a PyMC model, sensitivity sweeps) raises
+``NotImplementedError`` naming what to use instead.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,13 +30,15 @@ from pymc_marketing.mmm.summary import MMMSummaryFactory
 from pymc_dice.data import SeriesGrid, parse_dates
 from pymc_dice.exceptions import DataValidationError
 from pymc_dice.idata import SAMPLE_DIMS, channel_summary, contributions_over_time
-from pymc_dice.inputs import future_inputs
+from pymc_dice.inputs import align_target, future_inputs
 from pymc_dice.plot import DicePlotSuite
+from pymc_dice.spec import resolve_roles
 
 __all__ = [
     "DiceMMMPlotSuite",
     "DiceSummaryFactory",
     "PymcMarketingAPI",
+    "TimeSliceFold",
     "not_available",
 ]
 
@@ -214,11 +219,13 @@ class DiceMMMPlotSuite(MMMPlotSuite):
         "plot.marginal_curve", "mmm.plot.saturation_curves(mmm.sample_saturation_curve())"
     )
     cv_predictions = not_available(
-        "plot.cv_predictions (TimeSliceCrossValidator)", "mmm.plot.forecast(X_new)"
+        "plot.cv_predictions", "cv.plot.predictions() after TimeSliceCrossValidator.run(mmm=mmm)"
     )
-    cv_crps = not_available("plot.cv_crps (TimeSliceCrossValidator)", "mmm.plot.forecast(X_new)")
+    cv_crps = not_available(
+        "plot.cv_crps", "cv.plot.crps() after TimeSliceCrossValidator.run(mmm=mmm)"
+    )
     param_stability = not_available(
-        "plot.param_stability (TimeSliceCrossValidator)", "mmm.plot.graph()"
+        "plot.param_stability (no parameters)", "cv.summary.crps() and mmm.plot.graph()"
     )
 
 
@@ -331,8 +338,11 @@ class PymcMarketingAPI:
     ...         f()
     ...     except NotImplementedError as err:
     ...         return "use " in str(err)
-    >>> stubs = [mmm.sample_prior_predictive, mmm.build_model, mmm.approximate_fit,
-    ...          mmm.add_events, lambda: mmm.sensitivity, lambda: mmm.incrementality]
+    >>> type(mmm.build_model(df.iloc[:40])).__name__  # TimeSliceCrossValidator's fold model
+    'TimeSliceFold'
+    >>> stubs = [mmm.sample_prior_predictive, mmm.approximate_fit,
+    ...          mmm.add_events, lambda: mmm.sensitivity, lambda: mmm.incrementality,
+    ...          lambda: mmm.output_var]  # pymc-marketing's mlflow.log_mmm reads output_var
     >>> all(refuses(f) for f in stubs)
     True
     """
@@ -509,7 +519,29 @@ class PymcMarketingAPI:
     sample_prior_predictive = not_available(
         "sample_prior_predictive (no priors: MAP + Laplace)", "mmm.sample_posterior_predictive(X)"
     )
-    build_model = not_available("build_model (no PyMC model)", "DiceMMM.fit(X, y)")
+
+    def build_model(self, X: pd.DataFrame, y: Any = None, **kwargs: Any) -> TimeSliceFold:
+        """An unfitted copy of this model for ``X`` (``y`` as in ``fit``), as the
+        :class:`TimeSliceFold` that pymc-marketing's ``TimeSliceCrossValidator`` fits on each
+        fold; there is no PyMC model to build. ``X``'s columns are checked against the roles;
+        this model and its fit are left alone. ``kwargs`` are accepted for compatibility."""
+        if y is not None:
+            X = align_target(X, y, self.target_column or "y")
+        resolve_roles(X, self.get_params())
+        fresh = copy.copy(self)
+        for name in ("ensemble_", "graph_prior_"):
+            fresh.__dict__.pop(name, None)
+        fresh.idata = None
+        return TimeSliceFold(copy.deepcopy(fresh))
+
+    #: no ``output_var``: pymc-marketing's ``mlflow.log_mmm`` reads it to pickle the model
+    output_var = property(
+        not_available(
+            "pymc_marketing.mlflow.log_mmm (it pickles the whole model; a DiceMMM is stored "
+            "as its save file)",
+            "pymc_dice.mlflow.log_mmm(mmm) and pymc_dice.mlflow.load_mmm(run_id)",
+        )
+    )
     approximate_fit = not_available("approximate_fit", "DiceMMM.fit(X, y)")
     add_events = not_available("add_events", "control_columns=[...] with 0/1 event columns")
     sensitivity = property(
@@ -518,3 +550,108 @@ class PymcMarketingAPI:
     incrementality = property(
         not_available("mmm.incrementality (a PyMC model)", "mmm.roas() or mmm.summary.roas()")
     )
+
+
+class TimeSliceFold:
+    """A ``DiceMMM`` as the fold model of pymc-marketing's ``TimeSliceCrossValidator``
+    (returned by ``mmm.build_model(X, y)``; docs/pymc-marketing.md, "Time-slice
+    cross-validation").
+
+    ``fit(X, y)`` fits the wrapped model (:attr:`model`) with ``sampler_config`` (``draws``,
+    ``chains``, ``random_seed``, ``progressbar``; the validator sets it) under the keywords
+    given; ``sample_posterior_predictive`` answers the training dates followed by the test
+    dates, as the validator asks: the fit's posterior predictive, then the closed-loop
+    forecast. With ``extend_idata`` it writes ``y`` (scaled) and ``y_original_scale`` to
+    ``idata.posterior_predictive``, which ``cv.summary`` and ``cv.plot`` read. Every other
+    attribute is the wrapped model's.
+
+    Examples
+    --------
+    >>> from pymc_marketing.mmm.time_slice_cross_validation import TimeSliceCrossValidator
+    >>> from pymc_dice import DiceMMM
+    >>> from pymc_dice.simulate import national
+    >>> df = national(n_channels=2, n_periods=44, seed=0).df
+    >>> mmm = DiceMMM(channel_columns=["tv", "social"], trainer_config={"max_iter": 10})
+    >>> cv = TimeSliceCrossValidator(n_init=40, forecast_horizon=2, date_column="date",
+    ...                              step_size=2, sampler_config={"draws": 2, "random_seed": 0})
+    >>> X, y = df.drop(columns="y"), df["y"]
+    >>> tree, folds = cv.run(X, y, mmm=mmm, return_models=True)  # two folds
+    >>> tree.posterior_predictive["y_original_scale"].dims
+    ('cv', 'chain', 'draw', 'date')
+    >>> cv.summary.crps().columns.tolist(), cv.summary.crps().shape  # train / test per fold
+    (['split', 'cv', 'mean_crps'], (4, 3))
+    >>> type(folds[0]).__name__, folds[0].roas().index.tolist(), mmm.idata is None
+    ('TimeSliceFold', ['tv', 'social'], True)
+    >>> fold = mmm.build_model(X.iloc[:40], y.iloc[:40])  # what the validator does per fold
+    >>> fold.sampler_config = {"draws": 2, "random_seed": 0}
+    >>> _ = fold.fit(X.iloc[:40], y.iloc[:40])
+    >>> fold.sample_posterior_predictive(X.iloc[:42])["y"].sizes  # 40 fitted, 2 forecast dates
+    Frozen({'date': 42, 'sample': 2})
+    """
+
+    #: the target's name in ``posterior_predictive``, as pymc-marketing's ``MMM.output_var``
+    output_var = "y"
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.sampler_config: dict[str, Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        model = self.__dict__.get("model")
+        if name.startswith("_") or model is None:
+            raise AttributeError(name)
+        return getattr(model, name)
+
+    @property
+    def idata(self) -> xr.DataTree | None:
+        """The wrapped model's results tree."""
+        return self.model.idata
+
+    def fit(self, X: pd.DataFrame, y: Any = None, **kwargs: Any) -> xr.DataTree:
+        """``DiceMMM.fit`` with ``sampler_config`` then ``kwargs`` (progress bar off unless
+        asked); the fit's posterior predictive is also kept as ``posterior_predictive_fit``,
+        which predictions on the training dates read after the validator drops
+        ``posterior_predictive``."""
+        keywords = {"progressbar": False, **(self.sampler_config or {}), **kwargs}
+        tree = self.model.fit(X, y, **keywords)
+        tree[FIT_PREDICTIVE_GROUP] = tree["posterior_predictive"].dataset
+        return tree
+
+    def sample_posterior_predictive(
+        self,
+        X: pd.DataFrame,
+        extend_idata: bool = True,
+        combined: bool = True,
+        original_scale: bool = True,
+        **kwargs: Any,
+    ) -> xr.Dataset:
+        """``y`` on ``X``'s dates: fitted dates from the fit, then new dates from the
+        forecast (:meth:`PymcMarketingAPI.sample_posterior_predictive` on each part);
+        ``kwargs`` (``include_last_observations``, ``progressbar``, ...) pass through."""
+        model = self.model
+        model._check_fitted()
+        kwargs = {**kwargs, "extend_idata": False, "combined": False, "original_scale": False}
+        date_col = model.roles_.date_column
+        if not isinstance(X, pd.DataFrame) or date_col not in X.columns:
+            raise DataValidationError(f"X must be a DataFrame with the date column {date_col!r}")
+        fitted = parse_dates(X[date_col], date_col).isin(model.panel_.dates)
+        parts = [X[mask] for mask in (fitted, ~fitted) if mask.any()]
+        scaled = xr.concat(
+            [model.sample_posterior_predictive(part, **kwargs) for part in parts], dim="date"
+        )
+        scale = float(model.panel_.node_scaler.scales[-1])
+        if extend_idata:
+            tree = model.idata
+            attrs = {}
+            if "posterior_predictive" in tree.children:
+                attrs = dict(tree["posterior_predictive"].attrs)
+                del tree["posterior_predictive"]
+            y = scaled["y"]
+            pp = xr.Dataset(
+                {"y": y, "y_original_scale": (y * scale).assign_attrs(units="original")}
+            )
+            tree["posterior_predictive"] = pp.assign_attrs(attrs)
+        out = scaled * scale if original_scale else scaled
+        for v in out.data_vars:
+            out[v].attrs["units"] = "original" if original_scale else "scaled"
+        return out.stack(sample=SAMPLE_DIMS) if combined else out

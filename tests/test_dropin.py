@@ -10,11 +10,13 @@ on 2 shared cores, most of it the pymc-marketing fit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import matplotlib
 
@@ -62,6 +64,60 @@ def dice(frames):
 def _save_load(m, ctx):
     path = m.save(ctx["tmp"] / "model.nc", overwrite=True)
     return DiceMMM.load(path).predict(ctx["X_new"])
+
+
+@contextlib.contextmanager
+def _mlflow_run(ctx):
+    """An MLflow run in a local folder tracking store under ``ctx["tmp"]``."""
+    import mlflow
+
+    before = mlflow.get_tracking_uri()
+    with mock.patch.dict(os.environ, {"MLFLOW_ALLOW_FILE_STORE": "true"}):
+        mlflow.set_tracking_uri((ctx["tmp"] / "mlruns").as_uri())
+        try:
+            with mlflow.start_run() as run:
+                yield run
+        finally:
+            mlflow.set_tracking_uri(before)
+
+
+def _mlflow_log_load(m, ctx):
+    from pymc_dice.mlflow import load_mmm, log_mmm
+
+    with _mlflow_run(ctx) as run:
+        log_mmm(m)
+        return load_mmm(run.info.run_id).predict(ctx["X_new"])
+
+
+def _mlflow_autolog(m, ctx):
+    from pymc_dice.mlflow import autolog
+
+    fold = m.build_model(ctx["X"], ctx["y"])  # an unfitted copy
+    fold.sampler_config = {"draws": 2, "random_seed": 0}
+    autolog()
+    try:
+        with _mlflow_run(ctx):
+            return fold.fit(ctx["X"], ctx["y"]).attrs["mlflow_run_id"]
+    finally:
+        autolog(disable=True)
+
+
+def _pymc_marketing_log_mmm(m, ctx):
+    from pymc_marketing.mlflow import log_mmm
+
+    with _mlflow_run(ctx):
+        return log_mmm(m)
+
+
+def _time_slice_cv(m, ctx):
+    from pymc_marketing.mmm.time_slice_cross_validation import TimeSliceCrossValidator
+
+    cv = TimeSliceCrossValidator(
+        n_init=N_FIT - 4, forecast_horizon=2, date_column="date", step_size=2,
+        sampler_config={"draws": 2, "random_seed": 0},
+    )  # fmt: skip
+    cv.run(ctx["X"], ctx["y"], mmm=m)
+    return cv.summary.crps()
 
 
 # (name, call): pymc-marketing's post-fit API, in the order its docs use it
@@ -160,6 +216,11 @@ CALLS = [
     ("save", lambda m, c: m.save(c["tmp"] / "results.nc", overwrite=True)),
     ("xr.open_datatree", lambda m, c: xr.open_datatree(m.save(c["tmp"] / "t.nc", overwrite=True))),
     ("save + load + predict", _save_load),
+    # MLflow and time-slice cross-validation
+    ("pymc_dice.mlflow.log_mmm + load_mmm", _mlflow_log_load),
+    ("pymc_dice.mlflow.autolog + fit", _mlflow_autolog),
+    ("pymc_marketing.mlflow.log_mmm", _pymc_marketing_log_mmm),
+    ("TimeSliceCrossValidator.run + summary.crps", _time_slice_cv),
 ]
 # Calls that need priors, a PyMC model or a PyMC sweep: not applicable to a DiceMMM, they must
 # raise NotImplementedError naming the alternative.
@@ -171,8 +232,8 @@ NOT_APPLICABLE = {
     "plot.prior_predictive",
     "plot.sensitivity_analysis",
     "sample_prior_predictive",
-    "build_model",
     "sensitivity",
+    "pymc_marketing.mlflow.log_mmm",  # pickles the model: pymc_dice.mlflow.log_mmm instead
 }
 # Calls that may raise another error because of a known defect (none at present).
 KNOWN_DEFECTS: set[str] = set()
