@@ -28,6 +28,7 @@ from pymc_marketing.mmm.plot import MMMPlotSuite
 from pymc_marketing.mmm.summary import MMMSummaryFactory
 
 from pymc_dice.data import SeriesGrid, parse_dates
+from pymc_dice.diagnostics.edges import channel_evidence
 from pymc_dice.exceptions import DataValidationError
 from pymc_dice.idata import SAMPLE_DIMS, channel_summary, contributions_over_time
 from pymc_dice.inputs import align_target, future_inputs
@@ -70,11 +71,19 @@ def not_available(what: str, instead: str):
 
 def _channel_table(model: Any) -> pd.DataFrame:
     """One row per channel of a fitted ``DiceMMM`` (:func:`pymc_dice.idata.channel_summary`):
-    spend, contribution, share, ROAS mean and sd over seeds, edge probability into the target;
+    spend, contribution, share, evidence (a structural decoder's channel without any edge of
+    posterior inclusion probability >= 0.5 is ``"no evidence of effect"``; GRU arms ``"not
+    assessed"``), ROAS mean and sd over seeds, edge probability into the target;
     ``attrs`` hold the arm, seeds, validation MSE@h per seed and the verdict (after
     ``diagnose``). Reached as ``mmm.summary.channels()``."""
     model._check_fitted()
-    out = channel_summary(model.idata, model.graph_.sel(target=model.roles_.target_column))
+    graph, channels = model.graph_, list(model.roles_.channel_columns)
+    evidence = (
+        channel_evidence(graph, channels)
+        if model.ensemble_.structural
+        else pd.Series("not assessed", index=channels)
+    )
+    out = channel_summary(model.idata, graph.sel(target=model.roles_.target_column), evidence)
     out.attrs = {
         "arm": model.model_cfg.arm,
         "seeds": list(model.seeds_),

@@ -31,14 +31,15 @@ from torch.nn import functional as F
 from pymc_dice.arms import TrainedArm, arm_spec
 from pymc_dice.config import ModelConfig
 from pymc_dice.data import Panel, Roles, forecast_origins
-from pymc_dice.exceptions import DataValidationError
+from pymc_dice.diagnostics.edges import EFFECT_DELTA, inclusion_probability
+from pymc_dice.exceptions import ConfigError, DataValidationError
 from pymc_dice.graph import candidate_mask, graph_dataarray
 from pymc_dice.idata import build_idata
 from pymc_dice.idata import roas as idata_roas
+from pymc_dice.nn import response as rsp
 from pymc_dice.nn.decoders import Decoder, rollout
 from pymc_dice.nn.encoder import gumbel_sigmoid
 from pymc_dice.nn.laplace import map_draws
-from pymc_dice.nn.response import carryover_weights, counterfactual_paths, saturation_curves
 from pymc_dice.nn.structural import series_sigma
 
 __all__ = ["ROW_CHUNK", "FittedEnsemble", "PanelTensors", "rollout_errors", "series_grid"]
@@ -392,7 +393,7 @@ class FittedEnsemble:
                 xb = xc[None].expand(n_draw, -1, -1, -1, -1).reshape(rows, t_len, n)
                 cb = cc[None].expand(n_draw, -1, -1, -1, -1).reshape(rows, t_len, ct.shape[-1])
                 gb = g[:, None].expand(-1, n_k, -1, -1, -1).reshape(-1, n, n)
-                pred = _closed_loop(arm.decoder, xb, cb, gb, start, horizon, n_ch)
+                pred = rsp.closed_loop(arm.decoder, xb, cb, gb, start, horizon, n_ch, ROW_CHUNK)
                 pred = pred[..., -1].reshape(n_draw, n_k, b, horizon)
                 out[k, :, :, sl] = pred.double().cpu().numpy()
         return out
@@ -480,7 +481,7 @@ class FittedEnsemble:
         x, c = self.float64(self.panel.values, self.panel.decoder_controls)
 
         def make(sl, idx):
-            return lambda g: lambda d: counterfactual_paths(d, x[sl], c[sl], g, series=idx)[..., -1]
+            return lambda g: lambda d: rsp.counterfactual_paths(d, x[sl], c[sl], g, series=idx)[..., -1]
 
         per_series = self.path_bytes(self.panel.n_channels + 1, x.shape[1])
         p = self.map_series(make, per_series, axis=3)  # [chain, draw, C + 1, S, T]
@@ -548,8 +549,8 @@ class FittedEnsemble:
         own (every series is divided by its max), so one curve serves every geo.
         """
         grid = torch.linspace(0.0, max_share, n_points, dtype=torch.float64, device=self.device)
-        sat = self.map_arms(lambda g: lambda d: saturation_curves(d, grid))
-        carry = self.map_arms(lambda g: lambda d: carryover_weights(d))
+        sat = self.map_arms(lambda g: lambda d: rsp.saturation_curves(d, grid))
+        carry = self.map_arms(lambda g: lambda d: rsp.carryover_weights(d))
         deployed = np.stack([np.asarray(a.graph_input(), dtype=float) != 0 for a in self.arms])
         mask = deployed[:, None, :, :, None]
         nodes = list(self.panel.nodes)
@@ -671,6 +672,20 @@ class FittedEnsemble:
         mean = np.mean([np.zeros((n, n)) if g is None else g for g in graphs], axis=0)
         return graph_dataarray(mean, self.panel.nodes, name="edge_probability")
 
+    def edge_inclusion(self, delta: float = EFFECT_DELTA, mean: bool = False) -> xr.DataArray:
+        """Posterior probability that each deployed edge's mean effect exceeds ``delta`` of its
+        target's mean level (:func:`~pymc_dice.nn.response.edge_effect_sizes` per draw):
+        ``(chain, source, target)``, averaged over chains with ``mean=True``."""
+        if not self.structural:
+            raise ConfigError("edge_inclusion needs a structural decoder's posterior draws: "
+                              "fit with model_config={'decoder': 'structural'}")
+        (x,) = self.float64(self.panel.values)
+        make = lambda sl, idx: lambda g: lambda d: rsp.edge_effect_sizes(d, x[sl], g, series=idx)  # noqa: E731
+        sizes = self.map_series(make, self.path_bytes(len(self.panel.nodes), x.shape[1]), axis=2)
+        prob = inclusion_probability(sizes.mean(2), delta)  # mean over series, then draws
+        prob = graph_dataarray(prob, self.panel.nodes, "edge_inclusion").rename(dim_0="chain")
+        return prob.mean("chain") if mean else prob
+
     def selected_graph(self) -> xr.DataArray:
         """Edges in the deployed graph of at least half of the seeds ``(source, target)``."""
         n = len(self.panel.nodes)
@@ -681,17 +696,3 @@ class FittedEnsemble:
         sel = (np.mean(votes, axis=0) >= 0.5).astype(float)
         return graph_dataarray(sel, self.panel.nodes, name="selected_graph")
 
-
-def _closed_loop(decoder, x, c, graph, start: int, horizon: int, n_channels: int) -> torch.Tensor:
-    """Predictions ``[B, horizon, N]`` of dates ``start + 1 .. start + horizon``: teacher
-    forcing up to ``start``, then :func:`~pymc_dice.nn.decoders.rollout`, in row chunks."""
-    out = []
-    origin = torch.as_tensor([start], device=x.device)
-    with torch.no_grad():
-        for lo in range(0, x.shape[0], ROW_CHUNK):
-            sl = slice(lo, lo + ROW_CHUNK)
-            xb, cb, gb = x[sl], c[sl], graph[sl]
-            _, states = decoder(xb[:, : start + 1], cb[:, : start + 1], gb, return_states=True)
-            pred = rollout(decoder, xb, cb, gb, origin, horizon, n_channels, states=states)
-            out.append(pred[:, 0])
-    return torch.cat(out, 0)

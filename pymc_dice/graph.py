@@ -304,6 +304,28 @@ def select_effect(
     return Selection(graph_dataarray(graph, list(strength["source"].values)), "effect", ev)
 
 
+def select_posterior(
+    inclusion: xr.DataArray, candidates: xr.DataArray, threshold: float = 0.5
+) -> Selection:
+    """Edges whose posterior inclusion probability is at least ``threshold`` (candidates only).
+
+    ``inclusion`` is a structural fit's ``(source, target)`` probability that each edge's
+    effect is material (:meth:`pymc_dice.ensemble.FittedEnsemble.edge_inclusion`); the rule
+    reads the fit on every candidate edge, so nothing is refitted.
+
+    Examples
+    --------
+    >>> p = graph_dataarray([[0, 0.3, 0.5], [0, 0, 0.9], [0, 0, 0]], ["tv", "m", "y"])
+    >>> sel = select_posterior(p, candidate_mask(["tv", "m", "y"], ["tv"], "y"))
+    >>> edge_list(sel.graph), int(sel.evidence["n_edges"])
+    (['tv->y', 'm->y'], 2)
+    """
+    order, p = _ranked_candidates(inclusion, candidates)
+    chosen = order[p.reshape(-1)[order] >= threshold]
+    ev = xr.Dataset({"inclusion": inclusion, "threshold": threshold, "n_edges": len(chosen)})
+    return Selection(_from_flat(chosen, inclusion), "posterior", ev)
+
+
 def keep_channel_paths(selection: Selection, channels: Sequence[str], target: str) -> Selection:
     """Give back every channel a path to the target that support selection cut.
 

@@ -497,10 +497,16 @@ def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
     return out.transpose(*order).rename("roas")
 
 
-def channel_summary(idata: xr.DataTree, edge_to_target: xr.DataArray | None = None) -> pd.DataFrame:
+def channel_summary(
+    idata: xr.DataTree,
+    edge_to_target: xr.DataArray | None = None,
+    evidence: pd.Series | None = None,
+) -> pd.DataFrame:
     """One row per channel: total spend, contribution (original units, mean over draws and
     chains), its share of the total, ROAS (mean and sd over chains, :func:`roas`) and, when
-    given, the edge probability into the target (``edge_to_target`` over ``source``).
+    given, the edge probability into the target (``edge_to_target`` over ``source``) and an
+    ``evidence`` column just before ``roas`` (e.g. ``"no evidence of effect"``: the ROAS of
+    that row is a shrunk estimate the data do not support, reported rather than zeroed).
 
     ``attrs["verdict"]`` is the diagnostics' verdict when the tree has a ``dice`` group.
 
@@ -532,6 +538,8 @@ def channel_summary(idata: xr.DataTree, edge_to_target: xr.DataArray | None = No
             "roas_sd": per_chain_roas.std("chain").to_series(),
         }
     )
+    if evidence is not None:
+        out.insert(out.columns.get_loc("roas"), "evidence", evidence.reindex(out.index))
     if edge_to_target is not None:
         edge = edge_to_target.reindex(source=list(out.index)).rename(source="channel")
         out["edge_to_target"] = edge.to_series()

@@ -68,6 +68,7 @@ from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
 from pymc_dice.exceptions import DataValidationError, ModelFileError, NotFittedError
+from pymc_dice.graph import graph_dataarray, select_posterior
 from pymc_dice.inputs import align_target, min_periods
 from pymc_dice.spec import (
     FIT_KEYWORDS_WITHOUT_MEANING,
@@ -385,16 +386,33 @@ class DiceMMM(PymcMarketingAPI):
 
     @property
     def graph_(self) -> xr.DataArray:
-        """Edge probabilities ``(source, target)``: series mean, then mean over seeds; arms
-        without an encoder report their fixed graph (zeros for ``dense``)."""
+        """Edge probabilities ``(source, target)``. A structural decoder reports the posterior
+        probability that each edge's effect is material, mean over seeds
+        (:meth:`~pymc_dice.ensemble.FittedEnsemble.edge_inclusion`; docs/structural.md, "Which
+        edges carry an effect"); other arms their stage-1 probabilities (:attr:`graph_stage1_`),
+        or their fixed graph without an encoder (zeros for ``dense``)."""
+        self._check_fitted()
+        if self.ensemble_.structural:
+            return self.ensemble_.edge_inclusion(mean=True)
+        return self.ensemble_.mean_graph()
+
+    @property
+    def graph_stage1_(self) -> xr.DataArray:
+        """Stage 1's edge probabilities ``(source, target)``: series mean, then mean over seeds
+        (the fixed graph for arms without an encoder)."""
         self._check_fitted()
         return self.ensemble_.mean_graph()
 
     @property
     def selected_graph_(self) -> xr.DataArray:
         """The binary deployed graph ``(source, target)``: edges deployed by at least half of
-        the seeds (the selected support, thresholded ``causalmmm`` probabilities, or fixed)."""
+        the seeds (the selected support, thresholded ``causalmmm`` probabilities, or fixed);
+        with ``support="posterior"``, the edges whose :attr:`graph_` is at least ``threshold``
+        (:func:`~pymc_dice.graph.select_posterior`)."""
         self._check_fitted()
+        if self.model_cfg.support == "posterior" and self.ensemble_.structural:
+            cand = graph_dataarray(self.arms_[0].candidates, self.panel_.nodes)
+            return select_posterior(self.graph_, cand, self.model_cfg.threshold).graph
         return self.ensemble_.selected_graph()
 
     def roas(self, by_dims: bool = False) -> pd.Series | pd.DataFrame:

@@ -25,6 +25,7 @@ from pymc_dice.arms import (
     TrainedArm,
     arm_spec,
     build_modules,
+    decoder_name,
     is_structural,
     oracle_values,
     prepare_panel,
@@ -34,6 +35,7 @@ from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel
 from pymc_dice.distributed import fit_seeds_ray
 from pymc_dice.ensemble import PanelTensors, rollout_errors
+from pymc_dice.exceptions import ConfigError
 from pymc_dice.graph import (
     Selection,
     deploy_candidates,
@@ -329,6 +331,15 @@ def _select_support(
         return select_effect(
             graph_dataarray(strength, nodes, name="effect_strength"), cand, mcfg.threshold
         )
+    if mcfg.support == "posterior":  # stage 1 is evidence; the structural posterior selects
+        if not is_structural(mcfg):
+            raise ConfigError(
+                f"support='posterior' reads a structural decoder's posterior; decoder "
+                f"{decoder_name(mcfg)!r} has none: set decoder='structural' or another support"
+            )
+        first = select_threshold(prob_da, cand, mcfg.threshold)
+        first = Selection(first.graph, "posterior", first.evidence)
+        return first if mcfg.deploy_candidates else deploy_candidates(first, cand)
     if mcfg.support == "validation":
 
         def errors(graph: np.ndarray) -> np.ndarray:

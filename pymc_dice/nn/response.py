@@ -1,6 +1,7 @@
 """What a fitted :class:`~pymc_dice.nn.structural.StructuralDecoder` implies: closed-loop
-counterfactual paths, channel contributions and response curves (saturation and carryover per
-edge). See ``docs/structural.md``.
+counterfactual paths, channel contributions, response curves (saturation and carryover per
+edge) and each edge's mean effect size; and the closed-loop predictions of any decoder from a
+teacher-forced history (:func:`closed_loop`). See ``docs/structural.md``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pymc_dice.nn.structural import StructuralDecoder
 __all__ = [
     "carryover_weights",
     "channel_contributions",
+    "closed_loop",
     "counterfactual_paths",
+    "edge_effect_sizes",
     "saturation_curves",
 ]
 
@@ -94,3 +97,58 @@ def carryover_weights(dec: StructuralDecoder) -> torch.Tensor:
     (torch.Size([3, 3, 5]), True, True)
     """
     return dec.edge_weights()
+
+
+def edge_effect_sizes(dec: StructuralDecoder, x, graph, *, series=None) -> torch.Tensor:
+    """Mean effect of every edge as a share of its target node's mean level, per series:
+    ``[B, N_src, N_tgt]``.
+
+    Entry ``[s, j, i]`` is ``mean_t A_ji beta_ji sat_ji(adstock_ji(u_j))(t) / mean_t u_i(t)``
+    with ``u = x / scale`` the series' values in the decoder's own relative units (each node
+    divided by its series max), so the share does not depend on the series' size. Zero on
+    edges the graph ``[N, N]`` switches off and on edges the model never uses. The mean over
+    series is the edge's effect size; its draws give the posterior of the effect
+    (:meth:`pymc_dice.ensemble.FittedEnsemble.edge_inclusion`).
+
+    Examples
+    --------
+    >>> dec = StructuralDecoder(3, 0, n_channels=1, max_lag=2)
+    >>> x = torch.rand(2, 10, 3)
+    >>> size = edge_effect_sizes(dec, x, torch.ones(3, 3), series=[0, 0])
+    >>> size.shape, bool((size >= 0).all()), bool((size[:, :, 0] == 0).all())
+    (torch.Size([2, 3, 3]), True, True)
+    >>> bool((edge_effect_sizes(dec, x, torch.zeros(3, 3), series=[0, 0]) == 0).all())
+    True
+    """
+    b = x.shape[0]
+    idx = dec.series_index(b, series, x.device)
+    u = torch.nan_to_num(x) / dec.row_scale(idx).to(x.dtype)[:, None]  # [B, T, N]
+    padded = F.pad(u, (0, 0, dec.max_lag, 0))
+    lagged = padded.unfold(1, dec.max_lag + 1, 1).flip(-1).transpose(-1, -2)  # [B, T, L+1, N]
+    effect = dec.edge_effect(lagged).mean(1)  # [B, N, N], every date at once
+    level = u.mean(1).abs().clamp_min(1e-12)[:, None, :]  # [B, 1, N]: the target's mean level
+    return effect * (graph * dec.allowed).to(effect.dtype) / level
+
+
+def closed_loop(decoder, x, c, graph, start: int, horizon: int, n_channels: int, row_chunk: int):
+    """Predictions ``[B, horizon, N]`` of dates ``start + 1 .. start + horizon`` of any
+    decoder: teacher forcing up to ``start``, then :func:`~pymc_dice.nn.decoders.rollout`,
+    ``row_chunk`` rows at a time (``graph``: ``[B, N, N]``).
+
+    Examples
+    --------
+    >>> dec = StructuralDecoder(3, 1, n_channels=1, max_lag=2)
+    >>> x, c, g = torch.rand(3, 8, 3), torch.rand(3, 8, 1), torch.ones(3, 3, 3)
+    >>> closed_loop(dec, x, c, g, start=4, horizon=3, n_channels=1, row_chunk=2).shape
+    torch.Size([3, 3, 3])
+    """
+    out = []
+    origin = torch.as_tensor([start], device=x.device)
+    with torch.no_grad():
+        for lo in range(0, x.shape[0], row_chunk):
+            sl = slice(lo, lo + row_chunk)
+            xb, cb, gb = x[sl], c[sl], graph[sl]
+            _, states = decoder(xb[:, : start + 1], cb[:, : start + 1], gb, return_states=True)
+            pred = rollout(decoder, xb, cb, gb, origin, horizon, n_channels, states=states)
+            out.append(pred[:, 0])
+    return torch.cat(out, 0)
