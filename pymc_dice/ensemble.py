@@ -578,7 +578,7 @@ class FittedEnsemble:
         raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
         ctrl = panel.control_scaler.inverse(panel.controls)
         n_ch = panel.n_channels
-        edge_prob = self.edge_probability()
+        edge_prob = self.edge_inclusion().values if self.structural else self.edge_probability()
         if self.structural:  # posterior predictive: each draw's mean plus its noise
             gen = np.random.default_rng(list(self.seeds))
             sigma = self.target_sigma()[..., None]  # [chain, draw, S, 1]

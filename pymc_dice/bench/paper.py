@@ -78,7 +78,8 @@ SUITES = ("sparse-target", "rdt", "rawlog", "graph-swap")
 ARMS = ("nograph", "fullgraph", "oracle", "dense", "causalmmm", "dice-soft", "dice-hard")
 #: decoders of the graph-swap suite: the arms that learn a graph (an encoder)
 SWAP_DECODERS = tuple(a for a in reversed(ARMS) if arm_spec(a).has_encoder)
-SUPPORTS = get_args(SupportMethod)
+#: support rules of the paper's decoder (``posterior`` needs the structural decoder)
+SUPPORTS = tuple(s for s in get_args(SupportMethod) if s != "posterior")
 #: arms with a support-selection step (stage 1), hence support variants
 DICE = tuple(a for a in reversed(ARMS) if arm_spec(a).runs_stage1)
 #: the decoder of the paper's runs, for every arm that accepts a decoder choice
