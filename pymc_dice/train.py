@@ -271,18 +271,8 @@ def fit_effect_strength(
         return float(rollout_errors(dec, data1, full, tcfg.horizon).mean())
 
     epochs = max(300, tcfg.epochs_stage1)
-    _optimise(
-        list(dec.parameters()),
-        batch_loss,
-        validate,
-        [dec],
-        n_series,
-        epochs,
-        cfg,
-        rng,
-        "edge effects",
-        progressbar,
-    )
+    _optimise(list(dec.parameters()), batch_loss, validate, [dec], n_series, epochs, cfg, rng,
+              "edge effects", progressbar)  # fmt: skip
     with torch.no_grad():
         _, lagged = dec(u, c, full, return_states=True)  # [S, T, L, N], lag 1 first
         strength = dec.edge_effect(lagged[:, 1:]).std(dim=(0, 1))
