@@ -197,7 +197,8 @@ def laplace_posterior(
     ``Sigma`` the (floored) inverse Hessian and ``J`` the covariance of the per-date scores of
     the likelihood. Where the model is right ``J`` is about the likelihood's Hessian and the
     intervals widen by up to ``sqrt(2)``; where it is wrong (residuals that the model does not
-    explain), by as much as the data's own spread demands.
+    explain), by as much as the data's own spread demands, up to ``posterior_sd_max`` in any
+    direction (as for the plain approximation).
 
     Eigenvalues of the joint block are floored at the smallest prior precision
     ``min(1 / sd^2)`` of the normal priors: every direction has at least that curvature
@@ -287,9 +288,10 @@ def laplace_posterior(
     if bagged:  # BayesBag: + the bootstrap variance of the posterior mean over dates
         centred = scores - scores.mean(0)
         spread = post.cov @ (centred.T @ centred) @ post.cov
-        post.cov = post.cov + 0.5 * (spread + spread.T)
-        evals, evecs = torch.linalg.eigh(post.cov)
-        evals = 1.0 / evals.clamp_min(1e-12 * float(evals.max()))  # precisions, as above
+        evals, evecs = torch.linalg.eigh(post.cov + 0.5 * (spread + spread.T))
+        # precisions, floored as above: no direction wider than posterior_sd_max
+        evals = 1.0 / evals.clamp(1e-12 * float(evals.max()), priors.posterior_sd_max**2)
+        post.cov = (evecs / evals) @ evecs.T
     gen = torch.Generator(device="cpu").manual_seed(seed)
     z = torch.randn(n_draws, len(mean), generator=gen, dtype=dt).to(x.device)
     draws = mean[:n_joint] + (z[:, :n_joint] / evals.sqrt()) @ evecs.T
