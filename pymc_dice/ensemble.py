@@ -266,6 +266,8 @@ class FittedEnsemble:
     >>> chunks = ens.series_chunks(ens.path_bytes(3, 40))  # bounded memory: series in chunks
     >>> chunks, ens.map_series(lambda sl, i: lambda g: lambda d: d.sigma(), 1, axis=0).shape
     ([slice(0, 1, None)], (1, 4, 3))
+    >>> ens.edge_inclusion().dims, float(ens.edge_inclusion(mean=True).max()) <= 1.0
+    (('chain', 'source', 'target'), True)
 
     Response curves per deployed edge and draw (monotone, zero at zero spend; lag weights
     summing to one):

@@ -6,10 +6,10 @@
   (:func:`fit_metrics`: fit seconds, in-sample R^2, ROAS per channel) and, with
   ``log_mmm=True``, the artifacts of :func:`log_mmm`. Outside a run a fit logs nothing.
 - :func:`log_mmm` logs a fitted model under ``artifact_path``: its save file (``model.nc``,
-  :meth:`DiceMMM.save <pymc_dice.mmm.DiceMMM.save>`), the per-channel table
+  :meth:`~pymc_dice.mmm.DiceMMM.save`), the per-channel table
   (``summary.csv``, ``mmm.summary.channels()``) and the ROAS figure (``roas.png``).
-- :func:`load_mmm` downloads a run's save file and returns :meth:`DiceMMM.load
-  <pymc_dice.mmm.DiceMMM.load>` of it.
+- :func:`load_mmm` downloads a run's save file and returns
+  :meth:`~pymc_dice.mmm.DiceMMM.load` of it.
 
 MLflow is an optional dependency (``pip install "pymc-dice[mlflow]"``); without it these
 functions raise a :class:`~pymc_dice.exceptions.ConfigError` that says so. pymc-marketing's own

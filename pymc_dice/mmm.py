@@ -166,6 +166,8 @@ class DiceMMM(PymcMarketingAPI):
     ((1, 50, 4, 4, 4), 2)
     >>> float(mmm.graph_.sel(source="y", target="tv")), mmm.selected_graph_.dims
     (0.0, ('source', 'target'))
+    >>> mmm.graph_stage1_.dims  # stage 1's edge probabilities; graph_ is the posterior's
+    ('source', 'target')
     >>> mmm.compute_mean_contributions_over_time().columns.tolist(), mmm.roas(by_dims=True).shape
     (['date', 'geo', 'tv', 'radio'], (4, 2))
     >>> mmm.predict(new).shape, mmm.sample_posterior_predictive(new)["y"].dims

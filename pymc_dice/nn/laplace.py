@@ -164,6 +164,53 @@ def posterior_index(dec: StructuralDecoder, graph: torch.Tensor) -> dict:
     return index
 
 
+def floored_eigh(hess: torch.Tensor, floor: float):
+    """Eigenvalues (floored at ``floor``), eigenvectors and the number floored of a Hessian,
+    symmetrised; non-finite entries (e.g. a Hill curve at exactly zero spend) fall back on the
+    floor with a warning.
+
+    Examples
+    --------
+    >>> vals, vecs, n = floored_eigh(torch.tensor([[4.0, 0.0], [0.0, -1.0]]), 0.5)
+    >>> vals.tolist(), n
+    ([0.5, 4.0], 1)
+    """
+    hess = 0.5 * (hess + hess.T)
+    if not torch.isfinite(hess).all():
+        warnings.warn(
+            "the Hessian of the posterior has non-finite entries: those directions fall back "
+            "on the prior's curvature (intervals there are as wide as the prior)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        hess = torch.nan_to_num(hess, nan=0.0, posinf=0.0, neginf=0.0)
+    try:
+        evals, evecs = torch.linalg.eigh(hess)
+    except torch.linalg.LinAlgError:  # ill-conditioned: a small ridge at the prior floor
+        ridge = floor * torch.eye(hess.shape[0], dtype=hess.dtype, device=hess.device)
+        evals, evecs = torch.linalg.eigh(hess + ridge)
+    return evals.clamp_min(floor), evecs, int((evals < floor).sum())
+
+
+def bagged_covariance(cov: torch.Tensor, scores: torch.Tensor, sd_max: float):
+    """BayesBag over dates: ``cov + cov J cov`` with ``J`` the covariance of the per-date
+    ``scores: [T, P]``, no direction wider than ``sd_max``; returns the covariance and its
+    eigen-decomposition as precisions and vectors (what the draws read).
+
+    Examples
+    --------
+    >>> cov, scores = torch.eye(2, dtype=torch.float64) * 0.1, torch.randn(30, 2).double()
+    >>> bag, prec, vecs = bagged_covariance(cov, scores, 1.0)
+    >>> bool((torch.diagonal(bag) > 0.1).all()), bool((1 / prec <= 1.0 + 1e-12).all())
+    (True, True)
+    """
+    centred = scores - scores.mean(0)
+    spread = cov @ (centred.T @ centred) @ cov
+    evals, evecs = torch.linalg.eigh(cov + 0.5 * (spread + spread.T))
+    evals = 1.0 / evals.clamp(1e-12 * float(evals.max()), sd_max**2)  # precisions
+    return (evecs / evals) @ evecs.T, evals, evecs
+
+
 def laplace_posterior(
     dec: StructuralDecoder,
     x: torch.Tensor,
@@ -236,7 +283,7 @@ def laplace_posterior(
     )
     rows = dec.series_index(s, series, x.device)
 
-    def hessian(fn):
+    def derivative(fn, order: int):  # jacobian (1) or Hessian (2) in the joint parameters
         call = Bound(dec, fn)
 
         def objective(theta_joint):
@@ -244,17 +291,14 @@ def laplace_posterior(
             params = {"dec." + k: v for k, v in post.unflatten(theta).items()}
             return functional_call(call, params, ())
 
-        return jacrev(jacrev(objective), chunk_size=chunk_size)(mean[:n_joint])
+        inner = jacrev(objective) if order == 2 else objective
+        return jacrev(inner, chunk_size=chunk_size)(mean[:n_joint])
+
+    def hessian(fn):
+        return derivative(fn, 2)
 
     def jacobian(fn):  # [T - 1, P]: each date's gradient
-        call = Bound(dec, fn)
-
-        def objective(theta_joint):
-            theta = torch.cat([theta_joint, mean[n_joint:]])
-            params = {"dec." + k: v for k, v in post.unflatten(theta).items()}
-            return functional_call(call, params, ())
-
-        return jacrev(objective, chunk_size=chunk_size)(mean[:n_joint])
+        return derivative(fn, 1)
 
     hess = hessian(lambda d: neg_log_prior(d, priors))
     step = hessian_rows(chunk_size, n_joint, t_len, dec)
@@ -265,33 +309,13 @@ def laplace_posterior(
         hess = hess + hessian(lambda d, part=part: gaussian_nll(d, *part))
         if bagged:
             scores = scores + jacobian(lambda d, part=part: gaussian_nll(d, *part, per_date=True))
-    hess = 0.5 * (hess + hess.T)
-    if not torch.isfinite(hess).all():  # e.g. a Hill curve at exactly zero spend
-        warnings.warn(
-            "the Hessian of the posterior has non-finite entries: those directions fall back "
-            "on the prior's curvature (intervals there are as wide as the prior)",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        hess = torch.nan_to_num(hess, nan=0.0, posinf=0.0, neginf=0.0)
     sds = [priors.raw_sd, priors.level_sd, priors.series_sd, priors.gamma_sd]
     floor = max(min(1.0 / sd**2 for sd in sds), 1.0 / priors.posterior_sd_max**2)
-    try:
-        evals, evecs = torch.linalg.eigh(hess)
-    except torch.linalg.LinAlgError:  # ill-conditioned: a small ridge at the prior floor
-        ridge = floor * torch.eye(hess.shape[0], dtype=hess.dtype, device=hess.device)
-        evals, evecs = torch.linalg.eigh(hess + ridge)
-    n_floored = int((evals < floor).sum())
-    evals = evals.clamp_min(floor)
+    evals, evecs, n_floored = floored_eigh(hess, floor)
     post.cov = (evecs / evals) @ evecs.T
     post.eig_floor, post.n_floored = floor, n_floored
-    if bagged:  # BayesBag: + the bootstrap variance of the posterior mean over dates
-        centred = scores - scores.mean(0)
-        spread = post.cov @ (centred.T @ centred) @ post.cov
-        evals, evecs = torch.linalg.eigh(post.cov + 0.5 * (spread + spread.T))
-        # precisions, floored as above: no direction wider than posterior_sd_max
-        evals = 1.0 / evals.clamp(1e-12 * float(evals.max()), priors.posterior_sd_max**2)
-        post.cov = (evecs / evals) @ evecs.T
+    if bagged:
+        post.cov, evals, evecs = bagged_covariance(post.cov, scores, priors.posterior_sd_max)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     z = torch.randn(n_draws, len(mean), generator=gen, dtype=dt).to(x.device)
     draws = mean[:n_joint] + (z[:, :n_joint] / evals.sqrt()) @ evecs.T
