@@ -394,8 +394,9 @@ class DiceMMM(PymcMarketingAPI):
         edges carry an effect"); other arms their stage-1 probabilities (:attr:`graph_stage1_`),
         or their fixed graph without an encoder (zeros for ``dense``)."""
         self._check_fitted()
-        if self.ensemble_.structural:
-            return self.ensemble_.edge_inclusion(mean=True)
+        if self.ensemble_.structural:  # computed once by the fit, kept in the results
+            prob = self.idata.posterior["edge_probability"].isel(draw=0, drop=True)
+            return prob.mean("chain").rename("edge_inclusion")
         return self.ensemble_.mean_graph()
 
     @property
