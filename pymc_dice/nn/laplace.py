@@ -101,6 +101,9 @@ class LaplacePosterior:
     >>> at_map = post.unflatten(post.mean)
     >>> torch.equal(at_map["beta_raw"], post.map_params["beta_raw"])
     True
+    >>> beta_sum = post.bind(dec, lambda d: d.beta().sum())  # a function of the entries
+    >>> bool(torch.isclose(beta_sum(post.mean), dec.beta().sum()))
+    True
     """
 
     names: tuple[str, ...]
@@ -134,6 +137,17 @@ class LaplacePosterior:
     def param_draws(self) -> dict:
         """Every posterior parameter per draw, ``{name: [n_draws, *shape]}``."""
         return self.unflatten(self.draws)
+
+    def bind(self, dec: nn.Module, fn: Callable) -> Callable:
+        """``theta [P] -> fn(dec)`` with the posterior's entries of ``dec`` set to ``theta``
+        (the rest at the MAP): what torch.func differentiates and vmaps."""
+        call = Bound(dec, fn)
+
+        def at(theta):
+            params = {"dec." + k: v for k, v in self.unflatten(theta).items()}
+            return functional_call(call, params, ())
+
+        return at
 
 
 def posterior_index(dec: StructuralDecoder, graph: torch.Tensor) -> dict:
@@ -284,12 +298,10 @@ def laplace_posterior(
     rows = dec.series_index(s, series, x.device)
 
     def derivative(fn, order: int):  # jacobian (1) or Hessian (2) in the joint parameters
-        call = Bound(dec, fn)
+        at = post.bind(dec, fn)
 
         def objective(theta_joint):
-            theta = torch.cat([theta_joint, mean[n_joint:]])
-            params = {"dec." + k: v for k, v in post.unflatten(theta).items()}
-            return functional_call(call, params, ())
+            return at(torch.cat([theta_joint, mean[n_joint:]]))
 
         inner = jacrev(objective) if order == 2 else objective
         return jacrev(inner, chunk_size=chunk_size)(mean[:n_joint])

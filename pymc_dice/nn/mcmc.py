@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 
 import torch
-from torch.func import functional_call, grad_and_value, vmap
+from torch.func import grad_and_value, vmap
 
-from pymc_dice.nn.laplace import Bound, LaplacePosterior
+from pymc_dice.nn.laplace import LaplacePosterior
 from pymc_dice.nn.structural import StructuralDecoder, StructuralPriors, date_mask
 from pymc_dice.nn.structural import neg_log_posterior as structural_nlp
 
@@ -88,13 +88,7 @@ def refine_draws(
         out = structural_nlp(d, x, c, graph, mask, priors, series)
         return out if extra_loss is None else out + extra_loss(d, x, c, graph)
 
-    call = Bound(dec, objective)
-
-    def potential(theta):
-        params = {"dec." + k: v for k, v in post.unflatten(theta).items()}
-        return functional_call(call, params, ())
-
-    grad_u = vmap(grad_and_value(potential), chunk_size=chunk_size)
+    grad_u = vmap(grad_and_value(post.bind(dec, objective)), chunk_size=chunk_size)
     n_joint, n_all = post.n_joint, post.mean.shape[0]
     chol = torch.linalg.cholesky(post.cov)  # [J, J]
     extra_sd = post.level_var.sqrt() if n_all > n_joint else post.mean.new_zeros(0)
