@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from pymc_dice import DiceMMM  # noqa: E402
+from pymc_dice.bench.report import md_table  # noqa: E402
 from pymc_dice.diagnostics.edges import NO_EVIDENCE, calibration_table  # noqa: E402
 from pymc_dice.diagnostics.metrics import auroc, nauprc  # noqa: E402
 from pymc_dice.graph import candidate_mask  # noqa: E402
@@ -119,10 +120,6 @@ def sparse_run(seed: int) -> dict:
     }
 
 
-def _row(values) -> str:
-    return "| " + " | ".join(values) + " |"
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--geos", type=int, default=10)
@@ -135,104 +132,42 @@ def main(argv=None) -> None:
     if not args.skip_geo:
         runs = [geo_run(args.geos, args.weeks, s) for s in args.seeds]
         print(f"\ngeo_panel {args.geos} geos x {args.weeks} weeks (default DiceMMM, 1 chain)\n")
-        print(
-            _row(
-                [
-                    "seed",
-                    "edge AUROC stage 1",
-                    "edge AUROC posterior",
-                    "placebo max p",
-                    "placebo ROAS",
-                    "flagged 'no evidence'",
-                    "fit s",
-                    "inclusion s",
-                ]
-            )
-        )
-        print(_row(["---"] * 8))
-        for r in runs:
-            print(
-                _row(
-                    [
-                        str(r["seed"]),
-                        f"{r['auroc_stage1']:.3f}",
-                        f"{r['auroc_posterior']:.3f}",
-                        f"{r['placebo_max']:.2f}",
-                        f"{r['placebo_roas']:.3f}",
-                        ", ".join(r["flagged"]) or "-",
-                        f"{r['fit_s']:.0f}",
-                        f"{r['inclusion_s']:.2f}",
-                    ]
-                )
-            )
+        header = ["seed", "edge AUROC stage 1", "edge AUROC posterior", "placebo max p",
+                  "placebo ROAS", "flagged 'no evidence'", "fit s", "inclusion s"]  # fmt: skip
+        rows = [
+            [str(r["seed"]), f"{r['auroc_stage1']:.3f}", f"{r['auroc_posterior']:.3f}",
+             f"{r['placebo_max']:.2f}", f"{r['placebo_roas']:.3f}",
+             ", ".join(r["flagged"]) or "-", f"{r['fit_s']:.0f}", f"{r['inclusion_s']:.2f}"]
+            for r in runs
+        ]  # fmt: skip
         mean = {k: np.mean([r[k] for r in runs]) for k in ("auroc_stage1", "auroc_posterior")}
-        print(
-            _row(
-                [
-                    "mean",
-                    f"{mean['auroc_stage1']:.3f}",
-                    f"{mean['auroc_posterior']:.3f}",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                ]
-            )
-        )
+        rows.append(["mean", f"{mean['auroc_stage1']:.3f}", f"{mean['auroc_posterior']:.3f}",
+                     *[""] * 5])  # fmt: skip
+        print("\n".join(md_table(header, rows)))
         print(f"\n{runs[0]['n_true']} true edges among {runs[0]['n_cand']} candidates")
         for name, key in (("posterior inclusion", "post"), ("stage 1", "stage1")):
             table = calibration_table(
                 [r[key] for r in runs], [r["truth"] for r in runs], [r["cand"] for r in runs]
             )
             print(f"\ncalibration of {name} probabilities (pooled over seeds)\n")
-            print(_row(["bin", *table.columns]))
-            print(_row(["---"] * (1 + table.shape[1])))
-            for label, row in table.iterrows():
-                print(
-                    _row(
-                        [
-                            label,
-                            *(
-                                f"{v:.0f}" if k.startswith("n_") else f"{v:.2f}"
-                                for k, v in row.items()
-                            ),
-                        ]
-                    )
-                )
+            rows = [
+                [label, *(f"{v:.0f}" if k.startswith("n_") else f"{v:.2f}" for k, v in row.items())]
+                for label, row in table.iterrows()
+            ]
+            print("\n".join(md_table(["bin", *table.columns], rows)))
     if args.sparse_target:
         runs = [sparse_run(s) for s in args.seeds]
         print("\nsparse_target (quick size), structural decoder, support='posterior'\n")
-        print(
-            _row(
-                [
-                    "seed",
-                    "nAUPRC inclusion",
-                    "nAUPRC stage 1",
-                    "AR-CIG nAUPRC deployed",
-                    "AR-CIG nAUPRC selected",
-                    "selected / true / candidates",
-                    "fit s",
-                ]
-            )
-        )
-        print(_row(["---"] * 7))
-        for r in runs:
-            print(
-                _row(
-                    [
-                        str(r["seed"]),
-                        f"{r['nauprc_posterior']:.3f}",
-                        f"{r['nauprc_stage1']:.3f}",
-                        f"{r['ar_cig_deployed']:.3f}",
-                        f"{r['ar_cig_selected']:.3f}",
-                        f"{r['n_selected']} / {r['n_true']} / {r['n_cand']}",
-                        f"{r['fit_s']:.0f}",
-                    ]
-                )
-            )
+        header = ["seed", "nAUPRC inclusion", "nAUPRC stage 1", "AR-CIG nAUPRC deployed",
+                  "AR-CIG nAUPRC selected", "selected / true / candidates", "fit s"]  # fmt: skip
+        rows = [
+            [str(r["seed"]), f"{r['nauprc_posterior']:.3f}", f"{r['nauprc_stage1']:.3f}",
+             f"{r['ar_cig_deployed']:.3f}", f"{r['ar_cig_selected']:.3f}",
+             f"{r['n_selected']} / {r['n_true']} / {r['n_cand']}", f"{r['fit_s']:.0f}"]
+            for r in runs
+        ]  # fmt: skip
+        print("\n".join(md_table(header, rows)))
         print(f"\nexpected nAUPRC of a random score: {runs[0]['random']:.3f}")
-
 
 if __name__ == "__main__":
     main()
