@@ -496,15 +496,18 @@ def validate_idata(idata: xr.DataTree) -> list[str]:
     return schema.validate(idata)
 
 
-def _original_contribution(idata: xr.DataTree) -> xr.DataArray:
+def _original_mean(idata: xr.DataTree, dims: Sequence[str]) -> xr.DataArray:
+    """Mean over ``dims`` of the contributions in original units, in float64: the stored
+    original-scale variable unless it is less precise than ``channel_contribution``
+    (float32), else ``channel_contribution`` x ``target_scale``, scaled after the mean."""
     post = idata.posterior
-    if "channel_contribution_original_scale" in post:
-        return post["channel_contribution_original_scale"]
+    stored = post.get("channel_contribution_original_scale")
+    if stored is not None and (stored.dtype == np.float64 or "channel_contribution" not in post):
+        return stored.mean(dims, dtype=np.float64)
     scale = idata.constant_data["target_scale"]
     synthetic = [d for d in scale.dims if str(d).startswith("target_scale_dim_")]
-    if synthetic:
-        scale = scale.squeeze(synthetic, drop=True)
-    return post["channel_contribution"] * scale
+    scale = scale.squeeze(synthetic, drop=True) if synthetic else scale
+    return post["channel_contribution"].mean(dims, dtype=np.float64) * scale
 
 
 def contributions_over_time(idata: xr.DataTree, original_units: bool = True) -> pd.DataFrame:
@@ -540,10 +543,10 @@ def contributions_over_time(idata: xr.DataTree, original_units: bool = True) -> 
     >>> df.index.name, list(df.columns), df["tv"].round(6).tolist()
     ('date', ['tv'], [2.0, 3.0])
     """
-    da = (
-        _original_contribution(idata) if original_units else idata.posterior["channel_contribution"]
-    )
-    mean = da.mean(SAMPLE_DIMS, dtype=np.float64)
+    if original_units:
+        mean = _original_mean(idata, SAMPLE_DIMS)
+    else:
+        mean = idata.posterior["channel_contribution"].mean(SAMPLE_DIMS, dtype=np.float64)
     index_dims = [d for d in mean.dims if d != "channel"]
     df = mean.transpose(*index_dims, "channel").to_series().unstack("channel")
     df = df[[c for c in mean["channel"].values]]
@@ -611,9 +614,8 @@ def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
     """
     const = idata.constant_data
     spend = const["channel_spend"] if "channel_spend" in const else const["channel_data"]
-    contrib = _original_contribution(idata)
     keep = {"chain", "channel"} | (set(_custom_dims(idata)) if by_dims else set())
-    out = roas_from_totals(contrib.mean("draw", dtype=np.float64), spend, tuple(keep))
+    out = roas_from_totals(_original_mean(idata, ("draw",)), spend, tuple(keep))
     order = ["chain", *(d for d in out.dims if d not in ("chain", "channel")), "channel"]
     return out.transpose(*order).rename("roas")
 
@@ -670,10 +672,8 @@ def channel_summary(
     """
     spend = idata.constant_data["channel_data"]
     spend = spend.sum([d for d in spend.dims if d != "channel"])
-    contrib = _original_contribution(idata)
-    keep = ("chain", "draw", "channel")
-    per_chain = contrib.sum([d for d in contrib.dims if d not in keep], dtype=np.float64)
-    total = per_chain.mean("draw").mean("chain")
+    contrib = _original_mean(idata, ("draw",))
+    total = contrib.sum([d for d in contrib.dims if d not in ("chain", "channel")]).mean("chain")
     per_chain_roas = roas(idata)
     denom = float(total.sum())
     out = pd.DataFrame(
