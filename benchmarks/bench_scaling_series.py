@@ -7,10 +7,15 @@ controls. Per S, in a fresh subprocess (so its peak memory is its own):
 - ``fit``: ``DiceMMM().fit(df, draws=D)`` with the default model and trainer (stage 1 on the
   mediators, support selection, the structural MAP fit, its Laplace posterior, and the
   results tree, whose contributions and log-likelihood run over every draw);
-- ``contrib``: ``ensemble_.contributions()`` again on its own (the series-chunked rollouts).
+- ``contrib``: ``ensemble_.contributions()`` again on its own (the series-chunked rollouts);
+- ``results``: ``ensemble_.to_idata(...)`` again on its own, with the peak memory reset
+  before it where the kernel allows: the memory that building the results tree takes above
+  what the process held before it.
 
-Printed per point: seconds of each phase and the process's peak resident memory (VmHWM, the
-whole process: Python, torch, data and results), and at the end the exponent ``b`` of a
+Printed per point: seconds of each phase, the process's peak resident memory (VmHWM, the
+whole process: Python, torch, data and results) at the end of the fit and at the end of the
+point, the bytes of the results tree's arrays, and the extra peak of ``results``; at the end
+the exponent ``b`` of a
 least-squares fit ``seconds = a S^b`` on log-log axes (1: linear). Writes
 ``scaling_series.json`` to ``--out``.
 
@@ -26,6 +31,7 @@ from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).resolve().parent))
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
@@ -34,7 +40,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _memory import status_kb  # noqa: E402
+from _memory import reset_peak, status_kb  # noqa: E402
 
 N_PERIODS = 156
 
@@ -47,7 +53,8 @@ def run_point(n_series: int, args: argparse.Namespace) -> dict:
     >>> ns = argparse.Namespace(device="cpu", draws=2, max_iter=5, epochs_stage1=1, seeds=1)
     >>> r = run_point(3, ns)  # doctest: +SKIP
     >>> sorted(r)  # doctest: +SKIP
-    ['S', 'contrib_s', 'fit_s', 'n_params', 'peak_gb', 'rows']
+    ['S', 'contrib_s', 'fit_peak_gb', 'fit_s', 'n_params', 'peak_gb', 'results_gb', 'rows',
+     'tree_gb']
     """
     import torch
 
@@ -72,16 +79,30 @@ def run_point(n_series: int, args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     mmm.fit(sim.df, progressbar=False, random_seed=0, draws=args.draws)
     fit_s = time.perf_counter() - start
+    fit_peak_gb = (status_kb("VmHWM") or 0) / 2**20
+    tree_gb = sum(v.nbytes for node in mmm.idata.subtree for v in node.dataset.data_vars.values())
     start = time.perf_counter()
     mmm.ensemble_.contributions()
     contrib_s = time.perf_counter() - start
+    peak_gb = (status_kb("VmHWM") or 0) / 2**20
+    attrs = dict(mmm.idata.attrs)
+    mmm.idata = None  # the tree is rebuilt below: measure its building on its own
+    gc.collect()
+    base_gb = (status_kb("VmRSS") or 0) / 2**20
+    results_gb = None
+    if reset_peak():
+        mmm.ensemble_.to_idata(attrs)
+        results_gb = (status_kb("VmHWM") or 0) / 2**20 - base_gb
     hist = mmm.arms_[0].history["stage2"]
     return {
         "S": n_series,
         "rows": len(sim.df),
         "fit_s": fit_s,
         "contrib_s": contrib_s,
-        "peak_gb": (status_kb("VmHWM") or 0) / 2**20,
+        "fit_peak_gb": fit_peak_gb,
+        "peak_gb": peak_gb,
+        "tree_gb": tree_gb / 2**30,
+        "results_gb": results_gb,
         "n_params": hist.get("n_params"),
     }
 
@@ -114,7 +135,10 @@ def main() -> None:
         print(json.dumps(run_point(args.worker, args)))
         return
     rows = []
-    print(f"{'S':>7} {'rows':>9} {'fit s':>9} {'contrib s':>10} {'peak GB':>8} {'params':>7}")
+    print(
+        f"{'S':>7} {'rows':>9} {'fit s':>9} {'contrib s':>10} {'fit peak GB':>12} "
+        f"{'peak GB':>8} {'tree GB':>8} {'results GB':>11} {'params':>7}"
+    )
     for s in [int(v) for v in args.sizes.split(",")]:
         cmd = [sys.executable, __file__, "--worker", str(s)]
         for flag in ("device", "draws", "seeds", "threads", "max_iter", "epochs_stage1"):
@@ -126,9 +150,11 @@ def main() -> None:
             continue
         r = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append(r)
+        res = "n/a" if r["results_gb"] is None else f"{r['results_gb']:.3f}"
         print(
             f"{r['S']:>7} {r['rows']:>9} {r['fit_s']:>9.1f} {r['contrib_s']:>10.2f} "
-            f"{r['peak_gb']:>8.2f} {r['n_params']!s:>7}",
+            f"{r['fit_peak_gb']:>12.2f} {r['peak_gb']:>8.2f} {r['tree_gb']:>8.3f} {res:>11} "
+            f"{r['n_params']!s:>7}",
             flush=True,
         )
     if len(rows) >= 2:

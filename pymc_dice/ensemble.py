@@ -32,9 +32,16 @@ from pymc_dice.arms import TrainedArm, arm_spec
 from pymc_dice.config import ModelConfig
 from pymc_dice.data import Panel, Roles, forecast_origins
 from pymc_dice.diagnostics.edges import EFFECT_DELTA, inclusion_probability
-from pymc_dice.exceptions import ConfigError, DataValidationError
+from pymc_dice.exceptions import ConfigError
 from pymc_dice.graph import candidate_mask, graph_dataarray
-from pymc_dice.idata import build_idata
+from pymc_dice.idata import (
+    RESULT_DTYPE,
+    SCHEMA_DTYPE,
+    build_idata,
+    check_results_memory,
+    roas_table,
+    series_grid,
+)
 from pymc_dice.idata import roas as idata_roas
 from pymc_dice.nn import response as rsp
 from pymc_dice.nn.decoders import Decoder, rollout
@@ -139,34 +146,6 @@ def rollout_errors(
     return torch.cat(out, 0)
 
 
-def series_grid(series: pd.Index, dims: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Custom-dim coords and, per grid cell (C order), the panel series it holds.
-
-    Examples
-    --------
-    >>> coords, order = series_grid(pd.Index(["b", "a"], name="geo"), ["geo"])
-    >>> coords["geo"].tolist(), order.tolist()
-    (['b', 'a'], [0, 1])
-    """
-    if not dims:
-        return {}, np.zeros(1, dtype=int)
-    if len(dims) == 1:
-        return {dims[0]: np.asarray(series).astype(str)}, np.arange(len(series))
-    levels = [pd.unique(series.get_level_values(k)) for k in range(len(dims))]
-    full = pd.MultiIndex.from_product(levels)
-    if len(full) != len(series):
-        have = set(series)
-        missing = [combo for combo in full if combo not in have][:3]
-        raise DataValidationError(
-            f"the dims {list(dims)} do not form a full grid: combinations {missing} have no "
-            "rows; every combination of the dims values needs one row per date (fill them)"
-        )
-    pos = full.get_indexer(series)
-    return {d: np.asarray(lv).astype(str) for d, lv in zip(dims, levels, strict=True)}, np.argsort(
-        pos
-    )
-
-
 def sample_graphs(
     arms: Sequence[TrainedArm], panel: Panel, mcfg: ModelConfig, n_draws: int
 ) -> np.ndarray:
@@ -243,10 +222,9 @@ class FittedEnsemble:
     >>> ens.structural, ens.n_draws, ens.device.type, ens.dim_coords  # no dims: one series
     (True, 4, 'cpu', {})
     >>> y_pred, contrib = ens.contributions()
-    >>> y_pred.shape, contrib.shape  # chain, draw, series, date (, channel)
-    ((1, 4, 1, 40), (1, 4, 1, 40, 2))
-    >>> bool(np.array_equal(contrib, ens.structural_contributions()[1]))
-    True
+    >>> same = bool(np.array_equal(contrib, ens.structural_contributions()[1]))
+    >>> y_pred.shape, contrib.shape, same  # chain, draw, series, date (, channel)
+    ((1, 4, 1, 40), (1, 4, 1, 40, 2), True)
     >>> ens.to_grid(y_pred, 2).shape  # series onto the custom dims: none here, dropped
     (1, 4, 40)
 
@@ -282,8 +260,8 @@ class FittedEnsemble:
     The results tree is rebuilt exactly; ROAS and graphs are read from it and the arms:
 
     >>> tree = ens.to_idata(dict(idata.attrs))
-    >>> sorted(tree.children) == sorted(idata.children)
-    True
+    >>> sorted(tree.children) == sorted(idata.children), tree["log_likelihood"]["y"].dtype.name
+    (True, 'float32')
     >>> bool(tree["posterior_predictive"]["y"].equals(idata["posterior_predictive"]["y"]))
     True
     >>> per_chain = ens.roas_per_chain(idata)
@@ -342,6 +320,7 @@ class FittedEnsemble:
 
     def __post_init__(self) -> None:
         self.grid = series_grid(self.panel.series, self.roles.dims)
+        self.cells = np.argsort(self.grid[1])  # grid cell (C order) of each panel series
 
     @property
     def n_draws(self) -> int:
@@ -360,10 +339,21 @@ class FittedEnsemble:
 
     def to_grid(self, arr: np.ndarray, series_axis: int) -> np.ndarray:
         """Move the series axis to the custom dims (C-order grid); dropped without dims."""
-        dim_coords, grid = self.grid
-        arr = np.take(arr, grid, axis=series_axis)
-        shape = tuple(len(v) for v in dim_coords.values())
-        return arr.reshape(arr.shape[:series_axis] + shape + arr.shape[series_axis + 1 :])
+        return self.cells_to_dims(np.take(arr, self.grid[1], axis=series_axis), series_axis)
+
+    def cells_to_dims(self, arr: np.ndarray, axis: int) -> np.ndarray:
+        """Split ``axis`` (grid cells, C order) into the custom dims (a view)."""
+        shape = tuple(len(v) for v in self.dim_coords.values())
+        return arr.reshape(arr.shape[:axis] + shape + arr.shape[axis + 1 :])
+
+    def write_cells(self, out: np.ndarray | None, sl: slice, part: np.ndarray, dtype) -> np.ndarray:
+        """``part`` ``[chain, draw, s, T, ...]`` of series ``sl`` written into ``out`` ``[chain,
+        draw, T, cell, ...]`` (cells in :meth:`to_grid` order; ``out=None``: new, ``dtype``)."""
+        if out is None:
+            shape = (*part.shape[:2], part.shape[3], len(self.cells), *part.shape[4:])
+            out = np.empty(shape, dtype)
+        out[:, :, :, self.cells[sl]] = part.swapaxes(2, 3)
+        return out
 
     # ---- THE rollout of the ensemble ----
 
@@ -413,9 +403,7 @@ class FittedEnsemble:
         """
         if self.structural:
             return self.structural_contributions()
-        panel = self.panel
-        warm = self.model_config.max_lag
-        t_len = len(panel.dates)
+        panel, warm, t_len = self.panel, self.model_config.max_lag, len(self.panel.dates)
         pred = self.rollout_target(
             panel.values, panel.controls, warm - 1, t_len - warm, zero_channels=True
         )  # [chain, draw, C + 1, S, T - warm]
@@ -456,16 +444,19 @@ class FittedEnsemble:
         s_len, size = len(self.panel.series), max(1, CHUNK_BYTES // max(1, 8 * per_series))
         return [slice(lo, min(lo + size, s_len)) for lo in range(0, s_len, size)]
 
-    def map_series(self, make_fn, per_series: int, axis: int) -> np.ndarray:
-        """:meth:`map_arms` in series chunks (:meth:`series_chunks`): ``make_fn(sl, idx)`` is
-        the ``make_fn`` of the series ``sl`` (level indices ``idx``); the chunks' results
-        fill ``axis`` of the ``[chain, draw, ...]`` output."""
-        out = None
+    def series_parts(self, make_fn, per_series: int):
+        """:meth:`map_arms` per series chunk (:meth:`series_chunks`), yielding its slice and
+        result: ``make_fn(sl, idx)`` is the ``make_fn`` of the series ``sl`` (indices ``idx``)."""
         for sl in self.series_chunks(per_series):
-            part = self.map_arms(make_fn(sl, torch.arange(sl.start, sl.stop, device=self.device)))
+            idx = torch.arange(sl.start, sl.stop, device=self.device)
+            yield sl, self.map_arms(make_fn(sl, idx))
+
+    def map_series(self, make_fn, per_series: int, axis: int) -> np.ndarray:
+        """:meth:`series_parts` filling ``axis`` of one ``[chain, draw, ...]`` output."""
+        out = None
+        for sl, part in self.series_parts(make_fn, per_series):
             if out is None:
-                shape = list(part.shape)
-                shape[axis] = len(self.panel.series)
+                shape = (*part.shape[:axis], len(self.panel.series), *part.shape[axis + 1 :])
                 out = np.empty(shape, part.dtype)
             out[(slice(None),) * axis + (sl,)] = part
         return out
@@ -475,29 +466,60 @@ class FittedEnsemble:
         width = len(self.panel.nodes) * (self.model_config.adstock_max_lag + 2)
         return DRAW_CHUNK * n_scenarios * n_dates * width
 
-    def structural_contributions(self) -> tuple[np.ndarray, np.ndarray]:
-        """Fitted-window target ``[chain, draw, S, T]`` and channel contributions
-        ``[chain, draw, S, T, C]`` (scaled) under every posterior draw: closed-loop paths from
-        zero history over every fitted date, actual minus each channel zeroed (no warm-up:
-        carryover from before the first date is unknown, as in pymc-marketing's MMM)."""
+    def structural_parts(self):
+        """:meth:`structural_contributions` per series chunk: yields its slice, target
+        ``[chain, draw, s, T]`` and contributions ``[chain, draw, s, T, C]`` (float64)."""
         x, c = self.float64(self.panel.values, self.panel.decoder_controls)
 
         def make(sl, idx):
             return lambda g: lambda d: rsp.counterfactual_paths(d, x[sl], c[sl], g, series=idx)[..., -1]
 
         per_series = self.path_bytes(self.panel.n_channels + 1, x.shape[1])
-        p = self.map_series(make, per_series, axis=3)  # [chain, draw, C + 1, S, T]
-        return p[:, :, 0], np.moveaxis(p[:, :, :1] - p[:, :, 1:], 2, -1)
+        for sl, p in self.series_parts(make, per_series):  # p: [chain, draw, C + 1, s, T]
+            yield sl, p[:, :, 0], np.moveaxis(p[:, :, :1] - p[:, :, 1:], 2, -1)
+
+    def structural_contributions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fitted-window target ``[chain, draw, S, T]`` and channel contributions
+        ``[chain, draw, S, T, C]`` (scaled, float64) under
+        every posterior draw: closed-loop paths from zero history over every fitted date,
+        actual minus each channel zeroed (no warm-up: carryover from before the first date is
+        unknown, as in pymc-marketing's MMM)."""
+        y = contrib = None
+        for sl, yp, cp in self.structural_parts():
+            if y is None:  # [chain, draw, S, T (, C)]
+                y = np.empty((*yp.shape[:2], len(self.panel.series), yp.shape[-1]))
+                contrib = np.empty((*y.shape, cp.shape[-1]))
+            y[:, :, sl], contrib[:, :, sl] = yp, cp
+        return y, contrib
+
+    def result_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The tree's fitted target ``(chain, draw, date, *dims)`` (a structural decoder's with
+        each draw's noise: the posterior predictive) and contributions ``(..., channel)``,
+        scaled, :data:`~pymc_dice.idata.SCHEMA_DTYPE`: written series chunk by chunk."""
+        whole = [(slice(None), *self.contributions())] if not self.structural else None
+        y = contrib = None
+        for sl, yp, cp in whole or self.structural_parts():
+            y = self.write_cells(y, sl, yp, SCHEMA_DTYPE)
+            contrib = self.write_cells(contrib, sl, cp, SCHEMA_DTYPE)
+        if self.structural:  # posterior predictive: each draw's mean plus its noise
+            gen, sigma = np.random.default_rng(list(self.seeds)), self.target_sigma()  # [c, d, S]
+            # the [chain, draw, S, T] normal stream, one (chain, draw) at a time: no full array
+            for k, d in np.ndindex(y.shape[:2]):
+                noise = sigma[k, d, :, None] * gen.standard_normal((y.shape[3], y.shape[2]))
+                y[k, d][:, self.cells] += noise.T
+        return self.cells_to_dims(y, 3), self.cells_to_dims(contrib, 3)
 
     def target_sigma(self) -> np.ndarray:
-        """Noise scale of the target ``[chain, draw, S]`` (scaled units) of each draw and
-        series."""
+        """Noise scale of the target ``[chain, draw, S]`` (scaled) of each draw and series."""
         return self.map_arms(lambda g: lambda d: series_sigma(d, len(self.panel.series))[:, -1])
 
     def log_likelihood(self) -> np.ndarray:
         """Pointwise Gaussian log-likelihood of the observed target ``[chain, draw, S, T]``
-        (scaled units), one step ahead (the first date from zero history): what ``az.loo``
-        reads."""
+        (scaled), one step ahead (the first date from zero history): what ``az.loo`` reads."""
+        return self.map_series(*self.log_likelihood_fn(), axis=2)
+
+    def log_likelihood_fn(self):
+        """``make_fn`` and ``per_series`` of :meth:`log_likelihood` (:meth:`series_parts`)."""
         x, c = self.float64(self.panel.values, self.panel.decoder_controls)
         xp, cp = F.pad(x, (0, 0, 1, 0)), F.pad(c, (0, 0, 1, 0))
 
@@ -510,7 +532,7 @@ class FittedEnsemble:
             return lambda g: lambda d: loglik(g, d)
 
         n = len(self.panel.nodes)  # teacher forcing: every date at once, per edge
-        return self.map_series(make, self.path_bytes(n, x.shape[1] + 1), axis=2)
+        return make, self.path_bytes(n, x.shape[1] + 1)
 
     def structural_forecast(self, x: np.ndarray, c: np.ndarray, horizon: int) -> np.ndarray:
         """Target ``[chain, draw, S, horizon]`` (scaled) after the fitted dates, per draw:
@@ -548,50 +570,37 @@ class FittedEnsemble:
         (``0 .. max_share``), as a share of the target's series max; ``carryover`` (chain,
         draw, source, target, lag) the lag weights (a channel from lag 0, other sources from
         lag 1). Edges outside the deployed graph are NaN. Relative units are the decoder's
-        own (every series is divided by its max), so one curve serves every geo.
-        """
+        own (every series is divided by its max), so one curve serves every geo."""
         grid = torch.linspace(0.0, max_share, n_points, dtype=torch.float64, device=self.device)
         sat = self.map_arms(lambda g: lambda d: rsp.saturation_curves(d, grid))
         carry = self.map_arms(lambda g: lambda d: rsp.carryover_weights(d))
         deployed = np.stack([np.asarray(a.graph_input(), dtype=float) != 0 for a in self.arms])
         mask = deployed[:, None, :, :, None]
-        nodes = list(self.panel.nodes)
-        coords = {
-            "chain": np.arange(sat.shape[0]),
-            "draw": np.arange(sat.shape[1]),
-            "source": nodes,
-            "target": nodes,
-        }
-        dims = ("chain", "draw", "source", "target")
-        return xr.Dataset(
-            {
-                "saturation": (dims + ("share",), np.where(mask, sat, np.nan)),
-                "carryover": (dims + ("lag",), np.where(mask, carry, np.nan)),
-            },
-            coords={**coords, "share": grid.cpu().numpy(), "lag": np.arange(carry.shape[-1])},
-        )
+        nodes, dims = list(self.panel.nodes), ("chain", "draw", "source", "target")
+        coords = dict(chain=np.arange(sat.shape[0]), draw=np.arange(sat.shape[1]), source=nodes)
+        coords.update(target=nodes, share=grid.cpu().numpy(), lag=np.arange(carry.shape[-1]))
+        saturation = (dims + ("share",), np.where(mask, sat, np.nan))
+        carryover = (dims + ("lag",), np.where(mask, carry, np.nan))
+        return xr.Dataset({"saturation": saturation, "carryover": carryover}, coords=coords)
 
     def to_idata(self, attrs: dict) -> xr.DataTree:
-        """The results tree (:func:`pymc_dice.idata.build_idata`): contributions and fitted
-        predictions (:meth:`contributions`), edge probabilities, data and scales."""
-        panel = self.panel
-        roles = panel.roles
-        y_pred, contrib = self.contributions()
+        """The results tree (:func:`pymc_dice.idata.build_idata`): :meth:`result_arrays`,
+        edge probabilities, data and scales; warns when the per-draw arrays would take more
+        than a quarter of the memory (:func:`pymc_dice.idata.check_results_memory`)."""
+        panel, roles, n_ch = self.panel, self.panel.roles, self.panel.n_channels
+        sizes = (len(self.arms), self.n_draws, len(panel.series), len(panel.dates), n_ch)
+        check_results_memory(*sizes, stacklevel=3)  # to_idata, fit, the caller of fit
+        y_pred, contrib = self.result_arrays()
         raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
         ctrl = panel.control_scaler.inverse(panel.controls)
-        n_ch = panel.n_channels
         edge_prob = self.edge_inclusion().values if self.structural else self.edge_probability()
-        if self.structural:  # posterior predictive: each draw's mean plus its noise
-            gen = np.random.default_rng(list(self.seeds))
-            sigma = self.target_sigma()[..., None]  # [chain, draw, S, 1]
-            y_pred = y_pred + sigma * gen.standard_normal(y_pred.shape)
         tree = build_idata(
             dates=panel.dates,
             dims=self.dim_coords,
             channels=roles.channel_columns,
             nodes=panel.nodes,
-            channel_contribution=self.to_grid(np.moveaxis(contrib, 2, 3), 3),
-            y_pred=self.to_grid(np.moveaxis(y_pred, 2, 3), 3),
+            channel_contribution=contrib,
+            y_pred=y_pred,
             edge_probability=edge_prob,
             channel_data=self.to_grid(raw[..., :n_ch].swapaxes(0, 1), 1),
             target_data=self.to_grid(raw[..., -1].T, 1),
@@ -608,8 +617,11 @@ class FittedEnsemble:
         return tree
 
     def log_likelihood_dataset(self) -> xr.Dataset:
-        """The ``log_likelihood`` group: ``y`` ``(chain, draw, date, *dims)``."""
-        ll = self.to_grid(np.moveaxis(self.log_likelihood(), 2, 3), 3)
+        """The ``log_likelihood`` group: ``y`` ``(chain, draw, date, *dims)``, float32."""
+        ll = None
+        for sl, part in self.series_parts(*self.log_likelihood_fn()):
+            ll = self.write_cells(ll, sl, part, RESULT_DTYPE)  # [chain, draw, T, cell]
+        ll = self.cells_to_dims(ll, 3)
         coords = {"chain": np.arange(ll.shape[0]), "draw": np.arange(ll.shape[1])}
         coords.update(date=self.panel.dates.as_unit("ns"), **self.dim_coords)
         da = xr.DataArray(ll, dims=("chain", "draw", "date", *self.dim_coords), coords=coords)
@@ -617,30 +629,19 @@ class FittedEnsemble:
 
     @staticmethod
     def roas_per_chain(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
-        """ROAS ``(chain, [*dims,] channel)`` from a results tree of this ensemble: total
-        contribution (original units, mean over draws) / total spend, through
-        :func:`pymc_dice.idata.roas` and :func:`pymc_dice.idata.roas_from_totals`."""
+        """ROAS ``(chain, [*dims,] channel)`` of a results tree: :func:`pymc_dice.idata.roas`."""
         return idata_roas(idata, by_dims=by_dims)
 
     @classmethod
     def roas(cls, idata: xr.DataTree, by_dims: bool = False) -> pd.Series | pd.DataFrame:
-        """ROAS per channel, mean over chains (:meth:`roas_per_chain`): a Series (index
-        ``channel``) or, with ``by_dims``, a DataFrame (index the custom dims, one column per
-        channel)."""
-        da = cls.roas_per_chain(idata, by_dims=by_dims).mean("chain")
-        if not by_dims or da.ndim == 1:
-            return da.to_series().rename("roas")
-        dims = [d for d in da.dims if d != "channel"]
-        out = da.transpose(*dims, "channel").to_series().unstack("channel")
-        out.columns.name = None
-        return out[[str(c) for c in da["channel"].values]]
+        """ROAS per channel, mean over chains: :func:`pymc_dice.idata.roas_table`."""
+        return roas_table(idata, by_dims=by_dims)
 
     def forecast(self, x: np.ndarray, c: np.ndarray, dates: pd.DatetimeIndex) -> xr.DataArray:
         """Target on new ``dates`` ``(chain, draw, date, *dims)`` in original units, rolled
         out from the end of the fitted data; ``x``, ``c`` span fitted + new dates (scaled
-        controls; the panel's time features are appended here). ``x`` of shape
-        ``[K, S, T, N]`` (``c`` shared or ``[K, S, T, C]``) forecasts ``K`` scenarios in one
-        pass: a leading ``scenario`` dim."""
+        controls; the panel's time features are appended here). ``x`` of shape ``[K, S, T, N]``
+        (``c`` shared or ``[K, S, T, C]``): ``K`` scenarios in one pass, a ``scenario`` dim."""
         t_len = len(self.panel.dates)
         feats = self.panel.time_features_for(self.panel.dates.append(dates))
         if feats.shape[1]:
@@ -653,8 +654,7 @@ class FittedEnsemble:
             pred = pred if scen else pred[:, :, 0]
         y = pred * float(self.panel.node_scaler.scales[-1])  # [chain, draw, (K,) S, H]
         y = self.to_grid(np.moveaxis(y, -1, -2), y.ndim - 1)
-        n_chain, n_draw = y.shape[:2]
-        coords = {"chain": np.arange(n_chain), "draw": np.arange(n_draw)}
+        coords = {"chain": np.arange(y.shape[0]), "draw": np.arange(y.shape[1])}
         dims = ("chain", "draw", *scen, "date", *self.dim_coords)
         coords.update(date=dates.as_unit("ns"), **self.dim_coords)
         return xr.DataArray(y, dims=dims, coords=coords, name="y", attrs={"units": "original"})
@@ -683,18 +683,18 @@ class FittedEnsemble:
                               "fit with model_config={'decoder': 'structural'}")
         (x,) = self.float64(self.panel.values)
         make = lambda sl, idx: lambda g: lambda d: rsp.edge_effect_sizes(d, x[sl], g, series=idx)  # noqa: E731
-        sizes = self.map_series(make, self.path_bytes(len(self.panel.nodes), x.shape[1]), axis=2)
-        prob = inclusion_probability(sizes.mean(2), delta)  # mean over series, then draws
+        per_series = self.path_bytes(len(self.panel.nodes), x.shape[1])
+        # mean over series (summed chunk by chunk), then draws
+        total = sum(p.sum(2) for _, p in self.series_parts(make, per_series))
+        prob = inclusion_probability(total / len(self.panel.series), delta)
         prob = graph_dataarray(prob, self.panel.nodes, "edge_inclusion").rename(dim_0="chain")
         return prob.mean("chain") if mean else prob
 
     def selected_graph(self) -> xr.DataArray:
         """Edges in the deployed graph of at least half of the seeds ``(source, target)``."""
-        n = len(self.panel.nodes)
-        votes = []
-        for arm in self.arms:
-            g = arm.deployed_support(self.model_config.threshold)
-            votes.append(np.zeros((n, n), dtype=bool) if g is None else g)
+        n, threshold = len(self.panel.nodes), self.model_config.threshold
+        supports = [arm.deployed_support(threshold) for arm in self.arms]
+        votes = [np.zeros((n, n), dtype=bool) if g is None else g for g in supports]
         sel = (np.mean(votes, axis=0) >= 0.5).astype(float)
         return graph_dataarray(sel, self.panel.nodes, name="selected_graph")
 

@@ -8,7 +8,7 @@ ensemble are ``chain``, stochastic graph samples are ``draw``.
 Layout (``*dims`` are the custom dims, e.g. ``geo``; none for a single series):
 
 - ``posterior``: ``channel_contribution`` (chain, draw, date, *dims, channel) and ``mu``
-  (chain, draw, date, *dims), both float64 in scaled target units;
+  (chain, draw, date, *dims), both in scaled target units;
   ``channel_contribution_original_scale`` (its product with ``target_scale``, which
   ``MMMPlotSuite.channel_contribution_share_hdi`` and ``saturation_scatterplot`` require, as
   ``MMM.add_original_scale_contribution_variable`` would add it); ``edge_probability``
@@ -16,6 +16,8 @@ Layout (``*dims`` are the custom dims, e.g. ``geo``; none for a single series):
   a ``(chain, source, target)`` variable in ``posterior`` makes ``arviz.summary`` of the
   group raise, and a length-1 ``draw`` cannot sit next to the other variables' draws.
 - ``posterior_predictive``: ``y`` (chain, draw, date, *dims), scaled.
+- ``log_likelihood`` (structural fits, added by the fitted ensemble): ``y``
+  (chain, draw, date, *dims), pointwise, as ``arviz.loo`` reads it.
 - ``constant_data``: ``channel_data`` (date, *dims, channel) and ``target_data``
   (date, *dims) in original units, ``channel_scale`` (channel), ``target_scale`` (0-d),
   and ``control_data`` (date, *dims, control), named as a fitted MMM stores it (the schema's
@@ -28,6 +30,13 @@ Layout (``*dims`` are the custom dims, e.g. ``geo``; none for a single series):
   ``MMM.create_fit_data`` stores it.
 - ``dice``: the diagnostics Dataset, as given.
 - ``date`` is datetime64[ns] everywhere, so netCDF round trips are exact.
+- The per-draw arrays hold chain x draw x date x series values each and are the bulk of the
+  tree's memory (:func:`results_nbytes`). Those pymc-marketing's schema types
+  (``channel_contribution``, ``mu``, ``posterior_predictive.y``) are float64
+  (:data:`SCHEMA_DTYPE`: ``MMMIdataSchema`` requires it and ``MMMIDataWrapper`` checks it
+  on creation); the others (``channel_contribution_original_scale``, ``log_likelihood.y``)
+  are float32 (:data:`RESULT_DTYPE`: computed in float64, cast when written). Scales, edge
+  probabilities and the data groups are float64.
 - root ``attrs``: ``link="identity"`` (read by the wrapper), ``dims``, ``date_column``,
   ``channel_columns``, ``target_column``, ``nodes`` (JSON strings, as pymc-marketing
   writes them), then the caller's ``attrs``.
@@ -37,24 +46,129 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_dice.exceptions import DataValidationError
+
 __all__ = [
+    "RESULTS_BUDGET_BYTES",
+    "RESULT_DTYPE",
+    "SCHEMA_DTYPE",
+    "ResultsMemoryWarning",
     "build_idata",
     "channel_summary",
+    "check_results_memory",
     "contributions_over_time",
+    "results_nbytes",
     "roas",
     "roas_from_totals",
+    "roas_table",
+    "series_grid",
     "validate_idata",
 ]
 
 SAMPLE_DIMS = ("chain", "draw")
 # Dims of constant_data that MMMIDataWrapper.custom_dims does not count as custom dims.
 _STANDARD_DIMS = {"date", "channel", "control", "fourier_mode", "chain", "draw"}
+
+#: dtype of the per-draw arrays pymc-marketing's ``MMMIdataSchema`` types (float64 required)
+SCHEMA_DTYPE = np.float64
+#: dtype of the other per-draw arrays (original-scale contributions, log-likelihood)
+RESULT_DTYPE = np.float32
+
+
+def _total_memory_bytes() -> int | None:
+    """The machine's physical memory in bytes, or None where the OS does not say."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        return None
+    return int(total) if total > 0 else None
+
+
+#: bytes the stored per-draw results may take before a fit warns: a quarter of the machine's
+#: memory (4 GiB where the OS does not report it)
+RESULTS_BUDGET_BYTES = (_total_memory_bytes() or 16 * 2**30) // 4
+
+
+class ResultsMemoryWarning(UserWarning):
+    """The results of a fit are estimated to take more memory than :data:`RESULTS_BUDGET_BYTES`
+    (a ``UserWarning``, so that it is shown by default, unlike ``ResourceWarning``)."""
+
+
+def results_nbytes(n_chain: int, n_draw: int, n_series: int, n_dates: int, n_channels: int) -> int:
+    """Bytes of the per-draw arrays of a results tree, chain x draw x series x date values
+    each: ``C + 2`` of :data:`SCHEMA_DTYPE` (``channel_contribution``, ``mu``,
+    ``posterior_predictive.y``) and ``C + 1`` of :data:`RESULT_DTYPE`
+    (``channel_contribution_original_scale``, ``log_likelihood.y``).
+
+    Examples
+    --------
+    >>> round(results_nbytes(2, 50, 10_000, 156, 7) / 1e9, 1)  # GB: 10,000 series x 156 weeks
+    16.2
+    """
+    wide, narrow = np.dtype(SCHEMA_DTYPE).itemsize, np.dtype(RESULT_DTYPE).itemsize
+    per_value = (n_channels + 2) * wide + (n_channels + 1) * narrow
+    return n_chain * n_draw * n_series * n_dates * per_value
+
+
+def check_results_memory(
+    n_chain: int, n_draw: int, n_series: int, n_dates: int, n_channels: int, stacklevel: int = 2
+) -> int:
+    """Warn (:class:`ResultsMemoryWarning`) when :func:`results_nbytes` exceeds
+    :data:`RESULTS_BUDGET_BYTES`; return the estimate.
+
+    Examples
+    --------
+    >>> check_results_memory(1, 4, 3, 30, 2)  # 1 x 4 x 3 x 30 x (4 x 8 + 3 x 4) bytes: no warning
+    15840
+    """
+    need = results_nbytes(n_chain, n_draw, n_series, n_dates, n_channels)
+    if need > RESULTS_BUDGET_BYTES:
+        per_draw = max(1, need // max(1, n_draw))
+        fits = max(1, RESULTS_BUDGET_BYTES // per_draw)
+        warnings.warn(
+            f"the results of this fit take about {need / 1e9:.1f} GB ({n_chain} chains x "
+            f"{n_draw} draws x {n_series} series x {n_dates} dates x {n_channels} channels), "
+            "over the budget of {RESULTS_BUDGET_BYTES / 1e9:.1f} GB "
+            "(pymc_dice.idata.RESULTS_BUDGET_BYTES, a quarter of this machine's memory); "
+            f"fit with fewer posterior draws, e.g. fit(..., draws={fits})",
+            ResultsMemoryWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return need
+
+
+def series_grid(series: pd.Index, dims: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Custom-dim coords and, per grid cell (C order), the panel series it holds.
+
+    Examples
+    --------
+    >>> coords, order = series_grid(pd.Index(["b", "a"], name="geo"), ["geo"])
+    >>> coords["geo"].tolist(), order.tolist()
+    (['b', 'a'], [0, 1])
+    """
+    if not dims:
+        return {}, np.zeros(1, dtype=int)
+    if len(dims) == 1:
+        return {dims[0]: np.asarray(series).astype(str)}, np.arange(len(series))
+    levels = [pd.unique(series.get_level_values(k)) for k in range(len(dims))]
+    full = pd.MultiIndex.from_product(levels)
+    if len(full) != len(series):
+        have = set(series)
+        missing = [combo for combo in full if combo not in have][:3]
+        raise DataValidationError(
+            f"the dims {list(dims)} do not form a full grid: combinations {missing} have no "
+            "rows; every combination of the dims values needs one row per date (fill them)"
+        )
+    order = np.argsort(full.get_indexer(series))
+    return {d: np.asarray(lv).astype(str) for d, lv in zip(dims, levels, strict=True)}, order
 
 
 def _coord(values) -> np.ndarray:
@@ -66,7 +180,7 @@ def _coord(values) -> np.ndarray:
 
 
 def _as_float(name: str, values, shape: tuple[int, ...], labels: Sequence[str]) -> np.ndarray:
-    arr = np.asarray(values, dtype=np.float64)
+    arr = np.asarray(values, dtype=np.float64)  # no copy of a float64 array
     if arr.shape != shape:
         raise ValueError(
             f"{name} has shape {arr.shape}, expected {shape} for dims ({', '.join(labels)})"
@@ -144,8 +258,9 @@ class _Layout:
         self.sample_coords: dict = {}
 
     def checked(self, channel_contribution, y_pred, channel_data, target_data, channel_scale):
-        """The arrays as float64, shapes checked (this sets the chain and draw sizes)."""
-        cc = np.asarray(channel_contribution, dtype=np.float64)
+        """The arrays as float64 (:data:`SCHEMA_DTYPE`), shapes checked (this sets the chain
+        and draw sizes); no copy of float64 arrays."""
+        cc = np.asarray(channel_contribution, dtype=SCHEMA_DTYPE)
         if cc.ndim < 2:
             raise ValueError(
                 f"channel_contribution has {cc.ndim} dims; expected (chain, draw, ...)"
@@ -163,9 +278,11 @@ class _Layout:
         )
 
     def posterior(self, cc, yp, t_scale: float, edge_probability) -> xr.Dataset:
+        # float64 products written straight into RESULT_DTYPE: no float64 temporary
+        original = np.multiply(cc, t_scale, out=np.empty(cc.shape, RESULT_DTYPE), casting="unsafe")
         posterior = {
             "channel_contribution": ((*self.sample_dims, "channel"), cc),
-            "channel_contribution_original_scale": ((*self.sample_dims, "channel"), cc * t_scale),
+            "channel_contribution_original_scale": ((*self.sample_dims, "channel"), original),
             "mu": (self.sample_dims, yp.copy()),
         }
         coords = {**self.sample_coords, **self.coords}
@@ -252,7 +369,8 @@ def build_idata(
     nodes : list of str
         Graph nodes (channels, mediators, target): the ``source`` and ``target`` coords.
     channel_contribution : array, shape (chain, draw, T, *dims, C)
-        Contributions in scaled target units (original units / ``target_scale``).
+        Contributions in scaled target units (original units / ``target_scale``); a float64
+        array is stored without a copy, its original-scale product as :data:`RESULT_DTYPE`.
     y_pred : array, shape (chain, draw, T, *dims)
         Predictions in scaled target units: ``posterior_predictive.y`` and ``posterior.mu``.
     edge_probability : array, shape (chain, N, N) or (chain, draw, N, N), or None
@@ -378,15 +496,18 @@ def validate_idata(idata: xr.DataTree) -> list[str]:
     return schema.validate(idata)
 
 
-def _original_contribution(idata: xr.DataTree) -> xr.DataArray:
+def _original_mean(idata: xr.DataTree, dims: Sequence[str]) -> xr.DataArray:
+    """Mean over ``dims`` of the contributions in original units, in float64: the stored
+    original-scale variable unless it is less precise than ``channel_contribution``
+    (float32), else ``channel_contribution`` x ``target_scale``, scaled after the mean."""
     post = idata.posterior
-    if "channel_contribution_original_scale" in post:
-        return post["channel_contribution_original_scale"]
+    stored = post.get("channel_contribution_original_scale")
+    if stored is not None and (stored.dtype == np.float64 or "channel_contribution" not in post):
+        return stored.mean(dims, dtype=np.float64)
     scale = idata.constant_data["target_scale"]
     synthetic = [d for d in scale.dims if str(d).startswith("target_scale_dim_")]
-    if synthetic:
-        scale = scale.squeeze(synthetic, drop=True)
-    return post["channel_contribution"] * scale
+    scale = scale.squeeze(synthetic, drop=True) if synthetic else scale
+    return post["channel_contribution"].mean(dims, dtype=np.float64) * scale
 
 
 def contributions_over_time(idata: xr.DataTree, original_units: bool = True) -> pd.DataFrame:
@@ -422,10 +543,10 @@ def contributions_over_time(idata: xr.DataTree, original_units: bool = True) -> 
     >>> df.index.name, list(df.columns), df["tv"].round(6).tolist()
     ('date', ['tv'], [2.0, 3.0])
     """
-    da = (
-        _original_contribution(idata) if original_units else idata.posterior["channel_contribution"]
-    )
-    mean = da.mean(SAMPLE_DIMS)
+    if original_units:
+        mean = _original_mean(idata, SAMPLE_DIMS)
+    else:
+        mean = idata.posterior["channel_contribution"].mean(SAMPLE_DIMS, dtype=np.float64)
     index_dims = [d for d in mean.dims if d != "channel"]
     df = mean.transpose(*index_dims, "channel").to_series().unstack("channel")
     df = df[[c for c in mean["channel"].values]]
@@ -450,8 +571,11 @@ def roas_from_totals(
     >>> roas_from_totals(c, s).values.tolist()  # (1 + 3) / (2 + 2); zero spend: NaN
     [1.0, nan]
     """
-    total = contribution.sum([d for d in contribution.dims if d not in keep], skipna=False)
-    spent = spend.sum([d for d in spend.dims if d not in keep], skipna=False)
+    # totals accumulate in float64 (float32 results: no float64 copy of the array is made)
+    total = contribution.sum(
+        [d for d in contribution.dims if d not in keep], skipna=False, dtype=np.float64
+    )
+    spent = spend.sum([d for d in spend.dims if d not in keep], skipna=False, dtype=np.float64)
     return (total / spent.where(spent != 0)).rename("roas")
 
 
@@ -490,11 +614,35 @@ def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
     """
     const = idata.constant_data
     spend = const["channel_spend"] if "channel_spend" in const else const["channel_data"]
-    contrib = _original_contribution(idata)
     keep = {"chain", "channel"} | (set(_custom_dims(idata)) if by_dims else set())
-    out = roas_from_totals(contrib.mean("draw"), spend, tuple(keep))
+    out = roas_from_totals(_original_mean(idata, ("draw",)), spend, tuple(keep))
     order = ["chain", *(d for d in out.dims if d not in ("chain", "channel")), "channel"]
     return out.transpose(*order).rename("roas")
+
+
+def roas_table(idata: xr.DataTree, by_dims: bool = False) -> pd.Series | pd.DataFrame:
+    """ROAS per channel, mean over chains (:func:`roas`): a Series (index ``channel``) or,
+    with ``by_dims``, a DataFrame (index the custom dims, one column per channel).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> tree = build_idata(
+    ...     dates=pd.date_range("2024-01-01", periods=2, freq="W-MON"), dims={"geo": ["a", "b"]},
+    ...     channels=["tv"], nodes=["tv", "y"],
+    ...     channel_contribution=np.full((1, 1, 2, 2, 1), 0.5), y_pred=np.zeros((1, 1, 2, 2)),
+    ...     edge_probability=None, channel_data=np.array([[[10.0], [80.0]], [[30.0], [80.0]]]),
+    ...     target_data=np.ones((2, 2)), channel_scale=np.ones(1), target_scale=100.0)
+    >>> roas_table(tree).to_dict(), roas_table(tree, by_dims=True)["tv"].to_dict()
+    ({'tv': 1.0}, {'a': 2.5, 'b': 0.625})
+    """
+    da = roas(idata, by_dims=by_dims).mean("chain")
+    if not by_dims or da.ndim == 1:
+        return da.to_series().rename("roas")
+    dims = [d for d in da.dims if d != "channel"]
+    out = da.transpose(*dims, "channel").to_series().unstack("channel")
+    out.columns.name = None
+    return out[[str(c) for c in da["channel"].values]]
 
 
 def channel_summary(
@@ -524,9 +672,8 @@ def channel_summary(
     """
     spend = idata.constant_data["channel_data"]
     spend = spend.sum([d for d in spend.dims if d != "channel"])
-    contrib = _original_contribution(idata)
-    per_chain = contrib.sum([d for d in contrib.dims if d not in ("chain", "draw", "channel")])
-    total = per_chain.mean("draw").mean("chain")
+    contrib = _original_mean(idata, ("draw",))
+    total = contrib.sum([d for d in contrib.dims if d not in ("chain", "channel")]).mean("chain")
     per_chain_roas = roas(idata)
     denom = float(total.sum())
     out = pd.DataFrame(
