@@ -11,7 +11,7 @@ PY=${PYTHON:-.venv/bin/python}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 if "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
   echo "== CUDA: $("$PY" -c 'import torch; print(torch.cuda.get_device_name(0))')"
-  "$PY" -m pytest tests/test_cuda.py -q -p no:cacheprovider
+  "$PY" -m pytest tests/test_cuda.py tests/test_precision.py -q -p no:cacheprovider --run-slow
   SIZES=${1:-100,1000,10000}
   DEVICE=cuda
   THREADS=4

@@ -29,6 +29,7 @@ from pymc_marketing.mmm.summary import MMMSummaryFactory
 
 from pymc_dice.data import SeriesGrid, parse_dates
 from pymc_dice.diagnostics.edges import channel_evidence
+from pymc_dice.diagnostics.identification import confounded_with
 from pymc_dice.exceptions import DataValidationError
 from pymc_dice.idata import SAMPLE_DIMS, channel_summary, contributions_over_time
 from pymc_dice.inputs import align_target, future_inputs
@@ -84,6 +85,7 @@ def _channel_table(model: Any) -> pd.DataFrame:
         else pd.Series("not assessed", index=channels)
     )
     out = channel_summary(model.idata, graph.sel(target=model.roles_.target_column), evidence)
+    out["confounded_with"] = confounded_with(model.idata).reindex(out.index)
     out.attrs = {
         "arm": model.model_cfg.arm,
         "seeds": list(model.seeds_),

@@ -201,6 +201,21 @@ class TrainerConfig(StrictConfig):
         ),
     )
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', ...")
+    autocast: Literal["off", "bf16"] = Field(
+        "off",
+        description=(
+            "mixed precision of the neural training loops (encoder, GRU and restricted "
+            "decoders): 'bf16' runs their forward passes under bfloat16 autocast (fast on "
+            "recent GPUs); the structural MAP fit, its posterior and the results stay float64"
+        ),
+    )
+    compile: bool = Field(
+        False,
+        description=(
+            "torch.compile each neural training loop's batch loss (pays a one-off compile, "
+            "worth it on long GPU fits; needs a C++ compiler on CPU)"
+        ),
+    )
     progressbar: bool = True
     executor: Literal["local", "ray"] = Field(
         "local",

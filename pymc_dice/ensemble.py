@@ -45,6 +45,7 @@ from pymc_dice.idata import (
 from pymc_dice.idata import roas as idata_roas
 from pymc_dice.nn import response as rsp
 from pymc_dice.nn.decoders import Decoder, rollout
+from pymc_dice.nn.device import to_device
 from pymc_dice.nn.encoder import gumbel_sigmoid
 from pymc_dice.nn.laplace import map_draws
 from pymc_dice.nn.structural import series_sigma
@@ -94,8 +95,8 @@ class PanelTensors:
         origins = forecast_origins(panel.train_end, t_len, horizon)
         cand = candidate_mask(panel.nodes, panel.roles.channel_columns, panel.roles.target_column)
         return cls(
-            x=torch.as_tensor(panel.values, dtype=torch.float32, device=device),
-            c=torch.as_tensor(panel.decoder_controls, dtype=torch.float32, device=device),
+            x=to_device(panel.values, device),
+            c=to_device(panel.decoder_controls, device),
             train_end=panel.train_end,
             n_channels=panel.n_channels,
             candidates=torch.as_tensor(cand.values, device=device),
@@ -355,7 +356,6 @@ class FittedEnsemble:
         out[:, :, :, self.cells[sl]] = part.swapaxes(2, 3)
         return out
 
-    # ---- THE rollout of the ensemble ----
 
     def rollout_target(
         self, x: np.ndarray, c: np.ndarray, start: int, horizon: int, zero_channels: bool

@@ -48,6 +48,7 @@ from pymc_dice.graph import (
     select_validation,
 )
 from pymc_dice.nn.decoders import Decoder, RestrictedDecoder
+from pymc_dice.nn.device import precision_wrapped
 from pymc_dice.nn.encoder import gumbel_sigmoid, kl_bernoulli
 from pymc_dice.nn.laplace import laplace_posterior
 from pymc_dice.nn.mcmc import refine_draws
@@ -89,6 +90,7 @@ def _optimise(
 ) -> dict:
     """The one training loop: returns the history; restores the best weights."""
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step_loss = precision_wrapped(batch_loss, cfg, params[0].device)
     best, best_state, since_best = float("inf"), None, 0
     history: dict = {"loss": [], "val_mse": [], "val_epoch": [], "interrupted": False}
     losses: list[torch.Tensor] = []
@@ -101,7 +103,7 @@ def _optimise(
             total = None  # the epoch's loss stays on the device: no host sync per batch
             for start in range(0, n_series, cfg.batch_size):
                 idx = torch.as_tensor(perm[start : start + cfg.batch_size])
-                loss = batch_loss(idx)
+                loss = step_loss(idx)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)

@@ -415,3 +415,17 @@ def test_compare_bayesian_and_dice(pymc_adapter, dice_mmm, sim_data):
     assert not table.duplicated(["model", "metric", "channel"]).any()
     share = table.query("metric == 'placebo_share'").set_index("model")["value"]
     assert ((share >= 0) & (share <= 1)).all()
+
+
+def test_draw_roas_reads_pymc_marketings_results(pymc_mmm, pymc_adapter):
+    # the identification diagnostic reads pymc-marketing's tree as it is: per-draw ROAS
+    # averaged over draws is the adapter's per-chain ROAS (same spend in every draw)
+    from pymc_dice.diagnostics.identification import roas_correlation, roas_draws
+
+    per_draw = roas_draws(pymc_mmm.idata).mean("draw")
+    expected = pymc_adapter.roas(by_chain=True)
+    np.testing.assert_allclose(
+        per_draw.transpose(*expected.dims).values, expected.values, rtol=1e-9
+    )
+    corr = roas_correlation(pymc_mmm.idata)
+    assert list(corr.index) == CHANNELS and np.allclose(np.diag(corr.values), 1.0)
