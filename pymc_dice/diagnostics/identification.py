@@ -1,11 +1,13 @@
-"""Which channels' ROAS the data tell apart: the posterior correlation of channel ROAS.
+"""Which channels' ROAS the data tell apart: spend co-movement and posterior ROAS correlation.
 
 When channels' spend moves together (a shared flighting or budget factor), the data pin down
-the sum of their effects far better than the split: the posterior draws trade one channel's
-ROAS against the other's, and their correlation over draws is strongly negative. Each
-channel's ROAS interval is then mostly the prior's and its point estimate mostly the prior's
-split, which no held-out fit can check. :func:`confounded_channels` lists those pairs, so a
-report can say so and point at the fix (a lift test of one of them,
+the sum of their effects far better than the split, and no held-out fit can check the split.
+Two signs, either enough: within each series their spends correlate at
+:data:`SPEND_COMOVEMENT` or more (less than 36 % of either one's variation is its own), or the
+posterior trades one channel's ROAS against the other's (correlation over draws at
+:data:`CONFOUNDED_CORRELATION` or below). The first reads the data, so it holds even when the
+posterior is too confident to show the second. :func:`confounded_channels` lists those pairs,
+so a report can say so and point at the fix (a lift test of one of them,
 :func:`pymc_dice.budget.lift_test_loss`, or spend that varies them apart).
 
 Plain numpy / xarray on a results tree: it reads any tree with ``channel_contribution`` per
@@ -23,14 +25,50 @@ from pymc_dice.idata import roas_from_totals
 
 __all__ = [
     "CONFOUNDED_CORRELATION",
+    "SPEND_COMOVEMENT",
     "confounded_channels",
     "confounded_with",
     "roas_correlation",
     "roas_draws",
+    "spend_comovement",
 ]
 
 #: posterior ROAS correlation at or below which two channels count as not told apart
 CONFOUNDED_CORRELATION = -0.5
+#: within-series spend correlation at or above which two channels count as not told apart
+SPEND_COMOVEMENT = 0.8
+
+
+def spend_comovement(idata: xr.DataTree) -> pd.DataFrame:
+    """Correlation of the channels' spend over dates within each series (each channel's
+    per-series mean removed, then pooled over series): a channel x channel table. The
+    between-series part (large geos spend more on everything) is left out, since the
+    per-series levels absorb it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pymc_dice.idata import build_idata
+    >>> t = np.arange(6.0)
+    >>> tree = build_idata(
+    ...     dates=pd.date_range("2024-01-01", periods=6, freq="W-MON"), dims={},
+    ...     channels=["tv", "radio"], nodes=["tv", "radio", "y"],
+    ...     channel_contribution=np.zeros((1, 1, 6, 2)), y_pred=np.zeros((1, 1, 6)),
+    ...     edge_probability=None, channel_data=np.stack([t, 2 * t + 1], -1),
+    ...     target_data=np.ones(6), channel_scale=np.ones(2), target_scale=1.0)
+    >>> round(float(spend_comovement(tree).loc["tv", "radio"]), 6)
+    1.0
+    """
+    const = idata["constant_data"].dataset
+    spend = const["channel_spend"] if "channel_spend" in const else const["channel_data"]
+    spend = spend.astype(np.float64)
+    dev = spend - spend.mean("date")
+    cells = [d for d in dev.dims if d != "channel"]
+    flat = dev.stack(cell=cells).transpose("cell", "channel").values
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.atleast_2d(np.corrcoef(flat, rowvar=False))
+    names = [str(c) for c in spend["channel"].values]
+    return pd.DataFrame(corr, index=pd.Index(names, name="channel"), columns=names)
 
 
 def roas_draws(idata: xr.DataTree) -> xr.DataArray:
@@ -84,11 +122,14 @@ def roas_correlation(idata: xr.DataTree) -> pd.DataFrame:
 
 
 def confounded_channels(
-    idata: xr.DataTree, threshold: float = CONFOUNDED_CORRELATION
+    idata: xr.DataTree,
+    threshold: float = CONFOUNDED_CORRELATION,
+    spend_threshold: float = SPEND_COMOVEMENT,
 ) -> pd.DataFrame:
-    """Pairs of channels whose posterior ROAS correlation is at or below ``threshold``,
-    most negative first: ``channel``, ``with``, ``correlation``, and the spend correlation of
-    the two channels over the fitted cells (the usual cause).
+    """Pairs of channels the data do not tell apart: within-series spend correlation at or
+    above ``spend_threshold``, or posterior ROAS correlation at or below ``threshold``.
+    Columns ``channel``, ``with``, ``spend_correlation`` (NaN when ``idata`` is a bare array
+    of ROAS draws) and ``roas_correlation``; strongest co-movement first.
 
     Examples
     --------
@@ -101,27 +142,25 @@ def confounded_channels(
     [['tv', 'radio']]
     """
     corr = roas_correlation(idata)
-    spend = None
-    if isinstance(idata, xr.DataTree):
-        const = idata["constant_data"].dataset
-        data = const["channel_spend"] if "channel_spend" in const else const["channel_data"]
-        cells = [d for d in data.dims if d != "channel"]
-        flat = data.stack(cell=cells).transpose("cell", "channel").values
-        with np.errstate(invalid="ignore", divide="ignore"):
-            spend = np.atleast_2d(np.corrcoef(flat, rowvar=False))
+    spend = spend_comovement(idata) if isinstance(idata, xr.DataTree) else None
     rows = []
     names = list(corr.index)
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
             r = corr.iat[i, j]
-            if np.isfinite(r) and r <= threshold:
-                s = float(spend[i, j]) if spend is not None else np.nan
-                rows.append((names[i], names[j], float(r), s))
-    out = pd.DataFrame(rows, columns=["channel", "with", "correlation", "spend_correlation"])
-    return out.sort_values("correlation", kind="stable", ignore_index=True)
+            c = float(spend.iat[i, j]) if spend is not None else np.nan
+            if (np.isfinite(r) and r <= threshold) or (np.isfinite(c) and c >= spend_threshold):
+                rows.append((names[i], names[j], c, float(r)))
+    out = pd.DataFrame(rows, columns=["channel", "with", "spend_correlation", "roas_correlation"])
+    key = out["spend_correlation"].fillna(-np.inf) - out["roas_correlation"].fillna(0.0)
+    return out.iloc[np.argsort(-key.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
-def confounded_with(idata: xr.DataTree, threshold: float = CONFOUNDED_CORRELATION) -> pd.Series:
+def confounded_with(
+    idata: xr.DataTree,
+    threshold: float = CONFOUNDED_CORRELATION,
+    spend_threshold: float = SPEND_COMOVEMENT,
+) -> pd.Series:
     """Per channel, the channels it is confounded with (:func:`confounded_channels`), comma
     separated (empty when its ROAS is told apart from every other channel's).
 
@@ -135,7 +174,7 @@ def confounded_with(idata: xr.DataTree, threshold: float = CONFOUNDED_CORRELATIO
     >>> confounded_with(draws).tolist()
     ['radio', 'tv', '']
     """
-    pairs = confounded_channels(idata, threshold)
+    pairs = confounded_channels(idata, threshold, spend_threshold)
     draws = idata if isinstance(idata, xr.DataArray) else idata["posterior"].dataset
     names = [str(c) for c in draws["channel"].values]
     partners = {c: [] for c in names}
