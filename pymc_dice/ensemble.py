@@ -340,14 +340,14 @@ class FittedEnsemble:
 
     def to_grid(self, arr: np.ndarray, series_axis: int) -> np.ndarray:
         """Move the series axis to the custom dims (C-order grid); dropped without dims."""
-        return self.cells_to_dims(np.take(arr, self.grid[1], axis=series_axis), series_axis)
+        return self._cells_to_dims(np.take(arr, self.grid[1], axis=series_axis), series_axis)
 
-    def cells_to_dims(self, arr: np.ndarray, axis: int) -> np.ndarray:
+    def _cells_to_dims(self, arr: np.ndarray, axis: int) -> np.ndarray:
         """Split ``axis`` (grid cells, C order) into the custom dims (a view)."""
         shape = tuple(len(v) for v in self.dim_coords.values())
         return arr.reshape(arr.shape[:axis] + shape + arr.shape[axis + 1 :])
 
-    def write_cells(self, out: np.ndarray | None, sl: slice, part: np.ndarray, dtype) -> np.ndarray:
+    def _write_cells(self, out: np.ndarray | None, sl: slice, part: np.ndarray, dtype) -> np.ndarray:
         """``part`` ``[chain, draw, s, T, ...]`` of series ``sl`` written into ``out`` ``[chain,
         draw, T, cell, ...]`` (cells in :meth:`to_grid` order; ``out=None``: new, ``dtype``)."""
         if out is None:
@@ -444,7 +444,7 @@ class FittedEnsemble:
         s_len, size = len(self.panel.series), max(1, CHUNK_BYTES // max(1, 8 * per_series))
         return [slice(lo, min(lo + size, s_len)) for lo in range(0, s_len, size)]
 
-    def series_parts(self, make_fn, per_series: int):
+    def _series_parts(self, make_fn, per_series: int):
         """:meth:`map_arms` per series chunk (:meth:`series_chunks`), yielding its slice and
         result: ``make_fn(sl, idx)`` is the ``make_fn`` of the series ``sl`` (indices ``idx``)."""
         for sl in self.series_chunks(per_series):
@@ -452,9 +452,9 @@ class FittedEnsemble:
             yield sl, self.map_arms(make_fn(sl, idx))
 
     def map_series(self, make_fn, per_series: int, axis: int) -> np.ndarray:
-        """:meth:`series_parts` filling ``axis`` of one ``[chain, draw, ...]`` output."""
+        """:meth:`_series_parts` filling ``axis`` of one ``[chain, draw, ...]`` output."""
         out = None
-        for sl, part in self.series_parts(make_fn, per_series):
+        for sl, part in self._series_parts(make_fn, per_series):
             if out is None:
                 shape = (*part.shape[:axis], len(self.panel.series), *part.shape[axis + 1 :])
                 out = np.empty(shape, part.dtype)
@@ -466,7 +466,7 @@ class FittedEnsemble:
         width = len(self.panel.nodes) * (self.model_config.adstock_max_lag + 2)
         return DRAW_CHUNK * n_scenarios * n_dates * width
 
-    def structural_parts(self):
+    def _structural_parts(self):
         """:meth:`structural_contributions` per series chunk: yields its slice, target
         ``[chain, draw, s, T]`` and contributions ``[chain, draw, s, T, C]`` (float64)."""
         x, c = self.float64(self.panel.values, self.panel.decoder_controls)
@@ -475,7 +475,7 @@ class FittedEnsemble:
             return lambda g: lambda d: rsp.counterfactual_paths(d, x[sl], c[sl], g, series=idx)[..., -1]
 
         per_series = self.path_bytes(self.panel.n_channels + 1, x.shape[1])
-        for sl, p in self.series_parts(make, per_series):  # p: [chain, draw, C + 1, s, T]
+        for sl, p in self._series_parts(make, per_series):  # p: [chain, draw, C + 1, s, T]
             yield sl, p[:, :, 0], np.moveaxis(p[:, :, :1] - p[:, :, 1:], 2, -1)
 
     def structural_contributions(self) -> tuple[np.ndarray, np.ndarray]:
@@ -485,29 +485,29 @@ class FittedEnsemble:
         actual minus each channel zeroed (no warm-up: carryover from before the first date is
         unknown, as in pymc-marketing's MMM)."""
         y = contrib = None
-        for sl, yp, cp in self.structural_parts():
+        for sl, yp, cp in self._structural_parts():
             if y is None:  # [chain, draw, S, T (, C)]
                 y = np.empty((*yp.shape[:2], len(self.panel.series), yp.shape[-1]))
                 contrib = np.empty((*y.shape, cp.shape[-1]))
             y[:, :, sl], contrib[:, :, sl] = yp, cp
         return y, contrib
 
-    def result_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def _result_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """The tree's fitted target ``(chain, draw, date, *dims)`` (a structural decoder's with
         each draw's noise: the posterior predictive) and contributions ``(..., channel)``,
         scaled, :data:`~pymc_dice.idata.SCHEMA_DTYPE`: written series chunk by chunk."""
         whole = [(slice(None), *self.contributions())] if not self.structural else None
         y = contrib = None
-        for sl, yp, cp in whole or self.structural_parts():
-            y = self.write_cells(y, sl, yp, SCHEMA_DTYPE)
-            contrib = self.write_cells(contrib, sl, cp, SCHEMA_DTYPE)
+        for sl, yp, cp in whole or self._structural_parts():
+            y = self._write_cells(y, sl, yp, SCHEMA_DTYPE)
+            contrib = self._write_cells(contrib, sl, cp, SCHEMA_DTYPE)
         if self.structural:  # posterior predictive: each draw's mean plus its noise
             gen, sigma = np.random.default_rng(list(self.seeds)), self.target_sigma()  # [c, d, S]
             # the [chain, draw, S, T] normal stream, one (chain, draw) at a time: no full array
             for k, d in np.ndindex(y.shape[:2]):
                 noise = sigma[k, d, :, None] * gen.standard_normal((y.shape[3], y.shape[2]))
                 y[k, d][:, self.cells] += noise.T
-        return self.cells_to_dims(y, 3), self.cells_to_dims(contrib, 3)
+        return self._cells_to_dims(y, 3), self._cells_to_dims(contrib, 3)
 
     def target_sigma(self) -> np.ndarray:
         """Noise scale of the target ``[chain, draw, S]`` (scaled) of each draw and series."""
@@ -516,10 +516,10 @@ class FittedEnsemble:
     def log_likelihood(self) -> np.ndarray:
         """Pointwise Gaussian log-likelihood of the observed target ``[chain, draw, S, T]``
         (scaled), one step ahead (the first date from zero history): what ``az.loo`` reads."""
-        return self.map_series(*self.log_likelihood_fn(), axis=2)
+        return self.map_series(*self._log_likelihood_fn(), axis=2)
 
-    def log_likelihood_fn(self):
-        """``make_fn`` and ``per_series`` of :meth:`log_likelihood` (:meth:`series_parts`)."""
+    def _log_likelihood_fn(self):
+        """``make_fn`` and ``per_series`` of :meth:`log_likelihood` (:meth:`_series_parts`)."""
         x, c = self.float64(self.panel.values, self.panel.decoder_controls)
         xp, cp = F.pad(x, (0, 0, 1, 0)), F.pad(c, (0, 0, 1, 0))
 
@@ -584,13 +584,13 @@ class FittedEnsemble:
         return xr.Dataset({"saturation": saturation, "carryover": carryover}, coords=coords)
 
     def to_idata(self, attrs: dict) -> xr.DataTree:
-        """The results tree (:func:`pymc_dice.idata.build_idata`): :meth:`result_arrays`,
+        """The results tree (:func:`pymc_dice.idata.build_idata`): :meth:`_result_arrays`,
         edge probabilities, data and scales; warns when the per-draw arrays would take more
         than a quarter of the memory (:func:`pymc_dice.idata.check_results_memory`)."""
         panel, roles, n_ch = self.panel, self.panel.roles, self.panel.n_channels
         sizes = (len(self.arms), self.n_draws, len(panel.series), len(panel.dates), n_ch)
         check_results_memory(*sizes, stacklevel=3)  # to_idata, fit, the caller of fit
-        y_pred, contrib = self.result_arrays()
+        y_pred, contrib = self._result_arrays()
         raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
         ctrl = panel.control_scaler.inverse(panel.controls)
         edge_prob = self.edge_inclusion().values if self.structural else self.edge_probability()
@@ -619,9 +619,9 @@ class FittedEnsemble:
     def log_likelihood_dataset(self) -> xr.Dataset:
         """The ``log_likelihood`` group: ``y`` ``(chain, draw, date, *dims)``, float32."""
         ll = None
-        for sl, part in self.series_parts(*self.log_likelihood_fn()):
-            ll = self.write_cells(ll, sl, part, RESULT_DTYPE)  # [chain, draw, T, cell]
-        ll = self.cells_to_dims(ll, 3)
+        for sl, part in self._series_parts(*self._log_likelihood_fn()):
+            ll = self._write_cells(ll, sl, part, RESULT_DTYPE)  # [chain, draw, T, cell]
+        ll = self._cells_to_dims(ll, 3)
         coords = {"chain": np.arange(ll.shape[0]), "draw": np.arange(ll.shape[1])}
         coords.update(date=self.panel.dates.as_unit("ns"), **self.dim_coords)
         da = xr.DataArray(ll, dims=("chain", "draw", "date", *self.dim_coords), coords=coords)
@@ -685,7 +685,7 @@ class FittedEnsemble:
         make = lambda sl, idx: lambda g: lambda d: rsp.edge_effect_sizes(d, x[sl], g, series=idx)  # noqa: E731
         per_series = self.path_bytes(len(self.panel.nodes), x.shape[1])
         # mean over series (summed chunk by chunk), then draws
-        total = sum(p.sum(2) for _, p in self.series_parts(make, per_series))
+        total = sum(p.sum(2) for _, p in self._series_parts(make, per_series))
         prob = inclusion_probability(total / len(self.panel.series), delta)
         prob = graph_dataarray(prob, self.panel.nodes, "edge_inclusion").rename(dim_0="chain")
         return prob.mean("chain") if mean else prob

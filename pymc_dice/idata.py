@@ -78,9 +78,9 @@ SAMPLE_DIMS = ("chain", "draw")
 _STANDARD_DIMS = {"date", "channel", "control", "fourier_mode", "chain", "draw"}
 
 #: dtype of the per-draw arrays pymc-marketing's ``MMMIdataSchema`` types (float64 required)
-SCHEMA_DTYPE = np.float64
+SCHEMA_DTYPE = np.dtype(np.float64)
 #: dtype of the other per-draw arrays (original-scale contributions, log-likelihood)
-RESULT_DTYPE = np.float32
+RESULT_DTYPE = np.dtype(np.float32)
 
 
 def _total_memory_bytes() -> int | None:
@@ -99,7 +99,17 @@ RESULTS_BUDGET_BYTES = (_total_memory_bytes() or 16 * 2**30) // 4
 
 class ResultsMemoryWarning(UserWarning):
     """The results of a fit are estimated to take more memory than :data:`RESULTS_BUDGET_BYTES`
-    (a ``UserWarning``, so that it is shown by default, unlike ``ResourceWarning``)."""
+    (a ``UserWarning``, so that it is shown by default, unlike ``ResourceWarning``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("results of 16.2 GB", ResultsMemoryWarning)
+    >>> caught[0].category.__name__, issubclass(ResultsMemoryWarning, UserWarning)
+    ('ResultsMemoryWarning', True)
+    """
 
 
 def results_nbytes(n_chain: int, n_draw: int, n_series: int, n_dates: int, n_channels: int) -> int:

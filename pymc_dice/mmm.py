@@ -174,7 +174,7 @@ class DiceMMM(PymcMarketingAPI):
     ((4, 4), ('date', 'geo', 'sample'))
     >>> ds = mmm.diagnose(truth=[("tv", "visits"), ("visits", "y")], horizon=2)
     >>> ds["ar_cig"].dims, mmm.summary.channels().columns.tolist()[-3:]
-    (('chain', 'source', 'target'), ['roas', 'roas_sd', 'edge_to_target'])
+    (('chain', 'source', 'target'), ['roas_sd', 'edge_to_target', 'confounded_with'])
     >>> mmm.data.channels, type(mmm.plot).__name__
     (['tv', 'radio'], 'DiceMMMPlotSuite')
     """

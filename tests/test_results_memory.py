@@ -184,7 +184,7 @@ def test_write_cells_matches_to_grid_for_a_permuted_grid(fitted):
     part = np.random.default_rng(0).random((2, 4, N_GEOS, N_DATES, 3))  # [chain, draw, S, T, C]
     out = None
     for sl in (slice(0, 2), slice(2, 3)):
-        out = ens.write_cells(out, sl, part[:, :, sl], np.float64)
+        out = ens._write_cells(out, sl, part[:, :, sl], np.float64)
     expected = ens.to_grid(np.moveaxis(part, 2, 3), 3)
     assert not np.array_equal(expected, np.moveaxis(part, 2, 3))  # the order matters
-    np.testing.assert_array_equal(ens.cells_to_dims(out, 3), expected)
+    np.testing.assert_array_equal(ens._cells_to_dims(out, 3), expected)
