@@ -116,8 +116,7 @@ def results_nbytes(n_chain: int, n_draw: int, n_series: int, n_dates: int, n_cha
     >>> round(results_nbytes(2, 50, 10_000, 156, 7) / 1e9, 1)  # GB: 10,000 series x 156 weeks
     16.2
     """
-    wide, narrow = np.dtype(SCHEMA_DTYPE).itemsize, np.dtype(RESULT_DTYPE).itemsize
-    per_value = (n_channels + 2) * wide + (n_channels + 1) * narrow
+    per_value = (n_channels + 2) * SCHEMA_DTYPE.itemsize + (n_channels + 1) * RESULT_DTYPE.itemsize
     return n_chain * n_draw * n_series * n_dates * per_value
 
 
@@ -139,7 +138,7 @@ def check_results_memory(
         warnings.warn(
             f"the results of this fit take about {need / 1e9:.1f} GB ({n_chain} chains x "
             f"{n_draw} draws x {n_series} series x {n_dates} dates x {n_channels} channels), "
-            "over the budget of {RESULTS_BUDGET_BYTES / 1e9:.1f} GB "
+            f"over the budget of {RESULTS_BUDGET_BYTES / 1e9:.1f} GB "
             "(pymc_dice.idata.RESULTS_BUDGET_BYTES, a quarter of this machine's memory); "
             f"fit with fewer posterior draws, e.g. fit(..., draws={fits})",
             ResultsMemoryWarning,
@@ -575,14 +574,13 @@ def roas_from_totals(
     [1.0, nan]
     """
     # totals accumulate in float64 (float32 results: no float64 copy of the array is made)
-    total = contribution.sum(
-        [d for d in contribution.dims if d not in keep], skipna=False, dtype=np.float64
-    )
+    summed = [d for d in contribution.dims if d not in keep]
+    total = contribution.sum(summed, skipna=False, dtype=np.float64)
     spent = spend.sum([d for d in spend.dims if d not in keep], skipna=False, dtype=np.float64)
     return (total / spent.where(spent != 0)).rename("roas")
 
 
-def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
+def roas(idata: xr.DataTree, by_dims: bool = False, per_draw: bool = False) -> xr.DataArray:
     """Return on ad spend per chain and channel: total contribution / total spend.
 
     Totals run over all dates (and custom dims unless ``by_dims``); the contribution is in
@@ -597,11 +595,13 @@ def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
         A tree from :func:`build_idata`.
     by_dims : bool, default False
         Keep the custom dims instead of summing over them.
+    per_draw : bool, default False
+        One ROAS per posterior draw (dim ``draw`` after ``chain``) instead of the draws' mean.
 
     Returns
     -------
     xr.DataArray
-        Dims (chain, channel), or (chain, *dims, channel) with ``by_dims``.
+        Dims (chain, [draw,] [*dims,] channel).
 
     Examples
     --------
@@ -617,10 +617,10 @@ def roas(idata: xr.DataTree, by_dims: bool = False) -> xr.DataArray:
     """
     const = idata.constant_data
     spend = const["channel_spend"] if "channel_spend" in const else const["channel_data"]
-    keep = {"chain", "channel"} | (set(_custom_dims(idata)) if by_dims else set())
-    out = roas_from_totals(_original_mean(idata, ("draw",)), spend, tuple(keep))
-    order = ["chain", *(d for d in out.dims if d not in ("chain", "channel")), "channel"]
-    return out.transpose(*order).rename("roas")
+    lead, averaged = (("chain", "draw"), ()) if per_draw else (("chain",), ("draw",))
+    keep = {*lead, "channel"} | (set(_custom_dims(idata)) if by_dims else set())
+    out = roas_from_totals(_original_mean(idata, averaged), spend, tuple(keep))
+    return out.transpose(*lead, ..., "channel").rename("roas")
 
 
 def roas_table(idata: xr.DataTree, by_dims: bool = False) -> pd.Series | pd.DataFrame:

@@ -148,7 +148,9 @@ def test_memory_warning_only_over_the_budget(fitted, monkeypatch):
         warnings.simplefilter("error", ResultsMemoryWarning)
         ens.to_idata(dict(mmm.idata.attrs))  # tiny results: no warning
     monkeypatch.setattr(idata_module, "RESULTS_BUDGET_BYTES", 1000)
-    with pytest.warns(ResultsMemoryWarning, match=r"GB .*4 draws x 3 series.*draws=1\)") as rec:
+    with pytest.warns(
+        ResultsMemoryWarning, match=r"GB .*4 draws x 3 series.*budget of 0\.0 GB .*draws=1\)"
+    ) as rec:
         make_model().fit(df, random_seed=0, draws=N_DRAWS)
     assert rec[0].filename == __file__  # points at the call of fit
 

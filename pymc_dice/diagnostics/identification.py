@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pymc_dice.idata import roas_from_totals
+from pymc_dice.idata import roas as idata_roas
 
 __all__ = [
     "CONFOUNDED_CORRELATION",
@@ -62,18 +62,13 @@ def spend_comovement(idata: xr.DataTree) -> pd.DataFrame:
     const = idata["constant_data"].dataset
     spend = const["channel_spend"] if "channel_spend" in const else const["channel_data"]
     spend = spend.astype(np.float64)
-    dev = spend - spend.mean("date")
-    cells = [d for d in dev.dims if d != "channel"]
-    flat = dev.stack(cell=cells).transpose("cell", "channel").values
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.atleast_2d(np.corrcoef(flat, rowvar=False))
-    names = [str(c) for c in spend["channel"].values]
-    return pd.DataFrame(corr, index=pd.Index(names, name="channel"), columns=names)
+    return _channel_correlation(spend - spend.mean("date"))
 
 
 def roas_draws(idata: xr.DataTree) -> xr.DataArray:
     """ROAS of every posterior draw, ``(chain, draw, channel)``: each draw's total
-    contribution (original units) over the total spend.
+    contribution (original units) over the total spend
+    (:func:`pymc_dice.idata.roas` with ``per_draw=True``).
 
     Examples
     --------
@@ -89,13 +84,7 @@ def roas_draws(idata: xr.DataTree) -> xr.DataArray:
     >>> roas_draws(tree).values.round(6).tolist()  # 2 x 10 / 20 and 2 x 20 / 20
     [[[1.0], [2.0]]]
     """
-    post, const = idata["posterior"].dataset, idata["constant_data"].dataset
-    spend = const["channel_spend"] if "channel_spend" in const else const["channel_data"]
-    scale = const["target_scale"]
-    scale = scale.squeeze([d for d in scale.dims if d not in post.dims], drop=True)
-    contribution = post["channel_contribution"].astype(np.float64) * scale
-    out = roas_from_totals(contribution, spend, keep=("chain", "draw", "channel"))
-    return out.transpose("chain", "draw", "channel")
+    return idata_roas(idata, per_draw=True)
 
 
 def roas_correlation(idata: xr.DataTree) -> pd.DataFrame:
@@ -112,12 +101,16 @@ def roas_correlation(idata: xr.DataTree) -> pd.DataFrame:
     >>> bool(roas_correlation(draws).loc["tv", "radio"] < -0.9)
     True
     """
-    draws = idata if isinstance(idata, xr.DataArray) else roas_draws(idata)
-    flat = draws.stack(sample=("chain", "draw")).transpose("sample", "channel").values
+    return _channel_correlation(idata if isinstance(idata, xr.DataArray) else roas_draws(idata))
+
+
+def _channel_correlation(values: xr.DataArray) -> pd.DataFrame:
+    """Pearson correlation between channels over every other dim of ``values`` pooled."""
+    rows = [d for d in values.dims if d != "channel"]
+    flat = values.stack(row=rows).transpose("row", "channel").values
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.corrcoef(flat, rowvar=False)
-    names = [str(c) for c in draws["channel"].values]
-    corr = np.atleast_2d(corr)
+        corr = np.atleast_2d(np.corrcoef(flat, rowvar=False))
+    names = [str(c) for c in values["channel"].values]
     return pd.DataFrame(corr, index=pd.Index(names, name="channel"), columns=names)
 
 
@@ -166,11 +159,10 @@ def confounded_with(
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> total, split, own = rng.normal(size=(3, 1, 200, 1)) * [[[[0.1]]], [[[1.0]]], [[[1.0]]]]
-    >>> draws = xr.DataArray(
-    ...     np.concatenate([total + split, total - split, own], -1) + 5,
-    ...     dims=("chain", "draw", "channel"), coords={"channel": ["tv", "radio", "search"]})
+    >>> split = np.linspace(-1.0, 1.0, 51)  # tv and radio trade exactly; search on its own
+    >>> draws = xr.DataArray(np.stack([5 + split, 5 - split, 5 + split**2], -1)[None],
+    ...                      dims=("chain", "draw", "channel"),
+    ...                      coords={"channel": ["tv", "radio", "search"]})
     >>> confounded_with(draws).tolist()
     ['radio', 'tv', '']
     """
