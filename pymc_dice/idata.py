@@ -601,7 +601,7 @@ def roas(idata: xr.DataTree, by_dims: bool = False, per_draw: bool = False) -> x
     Returns
     -------
     xr.DataArray
-        Dims (chain, [draw,] [*dims,] channel).
+        Dims ``(chain, [draw,] [*dims,] channel)``: draw with per_draw, dims with by_dims.
 
     Examples
     --------
