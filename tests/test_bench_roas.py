@@ -117,3 +117,20 @@ def test_roas_suite_numbers_are_finite_and_consistent(tiny):
     assert np.isfinite(res["runs"]["MMM"]["seed0"]["compile_seconds"])
     mean = res["summary"]["MMM"]["r2_held_out"]["mean"]
     assert mean == pytest.approx(res["runs"]["MMM"]["seed0"]["r2_held_out"])
+
+
+def test_roas_suite_reuses_cached_fits(tiny, tmp_path):
+    """A rerun with unchanged data, sizes and code reads every (model, seed) from the cache:
+    the same scores, fit seconds included (a refit could not repeat a timing to the digit)."""
+    import shutil
+
+    again = tmp_path / "again"
+    shutil.copytree(tiny, again)
+    sizes = {"n_periods": 60, "n_channels": 2, "chains": 1, "draws": 20, "tune": 20}
+    run_roas(again, seeds=1, overrides=sizes, progressbar=False, command="test")
+    before = json.loads((tiny / "results.json").read_text())["runs"]
+    after = json.loads((again / "results.json").read_text())["runs"]
+    assert len(list((again / "cache").glob("*.json"))) == 2
+    for model in ("DiceMMM", "MMM"):
+        assert after[model]["seed0"]["fit_seconds"] == before[model]["seed0"]["fit_seconds"]
+        assert after[model]["seed0"]["roas"] == before[model]["seed0"]["roas"]

@@ -22,6 +22,11 @@ means); Spearman's rho of ROAS vs truth; the correlation of contributions with t
 held-out R^2 / MAPE of the forecast of the held-out dates; whether the 5-95 % quantiles of the
 per-draw ROAS contain the truth; fit seconds (DiceMMM's include its contributions).
 
+Each (model, seed) is cached in ``out_dir/cache``: a rerun reuses a model's scores only when its
+data, sizes and code are unchanged (the cache key holds a hash of the source files that
+produce them and the versions of torch or pymc-marketing), so changing DiceMMM refits DiceMMM
+and reuses the MMM's slow fits.
+
 Examples
 --------
 >>> roas_settings("geo_panel", quick=True)["n_geos"], roas_settings("national")["n_periods"]
@@ -31,8 +36,10 @@ Examples
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -49,7 +56,7 @@ from pymc_dice.bench.paper import run_record
 from pymc_dice.bench.report import write_roas_report
 from pymc_dice.data import Roles, SeriesGrid
 from pymc_dice.idata import roas_from_totals
-from pymc_dice.sweep import derive_seed, write_json
+from pymc_dice.sweep import Job, derive_seed, load_cached, write_json
 
 __all__ = [
     "MODELS",
@@ -308,6 +315,38 @@ def _windows(sim, n_hold: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: the source files behind each model's scores (relative to the package): any change refits it
+_SOURCES = {
+    "DiceMMM": ("**/*.py",),
+    "MMM": (
+        "bench/roas.py",
+        "bench/metrics.py",
+        "attribution/*.py",
+        "simulate/*.py",
+        "idata.py",
+        "data.py",
+    ),
+}
+
+
+@functools.cache
+def _code_hash(model: str) -> str:
+    """SHA-256 of the package sources behind ``model``'s scores and its engine's version."""
+    from importlib.metadata import version
+
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(version("torch" if model == "DiceMMM" else "pymc-marketing").encode())
+    for pattern in _SOURCES[model]:
+        for path in sorted(root.glob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_params(model: str, settings: Mapping[str, Any], decoder: str | None) -> dict:
+    """Everything a (model, seed)'s scores depend on besides the seeds: its cache key."""
+    return {**settings, "decoder": decoder, "code": _code_hash(model)}
+
+
 def _roas_seed(
     preset: str,
     settings: Mapping[str, Any],
@@ -316,8 +355,10 @@ def _roas_seed(
     root_seed: int = 0,
     decoder: str | None = None,
     bar=None,
+    cache_dir: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Simulate, fit both models and score them for one replicate: ``{model: scores}``."""
+    """Simulate, fit both models and score them for one replicate: ``{model: scores}``; a
+    model whose cached scores in ``cache_dir`` match its key is not refitted."""
     from pymc_dice.attribution import DiceAdapter, PymcMarketingAdapter
 
     data_seed = derive_seed(root_seed, "roas-data", preset, seed)
@@ -328,6 +369,13 @@ def _roas_seed(
     for name in MODELS:
         if bar is not None:
             bar.set_postfix_str(f"seed {seed}: {name}")
+        job = Job("roas", name, seed, preset, _cache_params(name, settings, decoder), root_seed)
+        cached = load_cached(job, cache_dir)
+        if cached is not None:
+            out[name] = cached
+            if bar is not None:
+                bar.update()
+            continue
         if name == "DiceMMM":
             model, seconds = fit_dice_mmm(
                 w["train"], w["roles"], fit_seed, n_seeds=int(settings["n_seeds"]), decoder=decoder
@@ -350,6 +398,10 @@ def _roas_seed(
             "data_seed": data_seed,
             "fit_seed": fit_seed,
         }
+        if cache_dir is not None:
+            write_json(
+                Path(cache_dir) / f"{job.key}.json", {"job": job.to_dict(), "result": out[name]}
+            )
         if bar is not None:
             bar.update()
     return out
@@ -365,6 +417,7 @@ def run_roas(
     overrides: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     decoder: str | None = None,
+    resume: bool = True,
     progressbar: bool = True,
     command: str | None = None,
 ) -> Path:
@@ -386,6 +439,9 @@ def run_roas(
         Sizes to change (:data:`ROAS_SIZE_KEYS`, e.g. ``{"draws": 100}``).
     decoder : str, optional
         ``model_config.decoder`` of the DiceMMM (default: the DiceMMM default).
+    resume : bool
+        Reuse the cached scores in ``out_dir/cache`` of every (model, seed) whose data, sizes
+        and code are unchanged; False clears the cache first.
 
     Returns
     -------
@@ -406,12 +462,21 @@ def run_roas(
     started = time.time()
     settings = roas_settings(preset, quick, overrides)
     out = prepare_out(Path(out_dir), overwrite)
+    cache = out / "cache"
+    if not resume and cache.exists():
+        shutil.rmtree(cache)
     n_seeds = ROAS_SEEDS[quick] if seeds is None else int(seeds)
     runs: dict[str, dict[str, Any]] = {m: {} for m in MODELS}
     with tqdm(total=n_seeds * len(MODELS), desc=f"roas {preset}", disable=not progressbar) as bar:
         for seed in range(n_seeds):
             for model, scores in _roas_seed(
-                preset, settings, seed, root_seed=root_seed, decoder=decoder, bar=bar
+                preset,
+                settings,
+                seed,
+                root_seed=root_seed,
+                decoder=decoder,
+                bar=bar,
+                cache_dir=cache,
             ).items():
                 runs[model][f"seed{seed}"] = scores
     result = {
