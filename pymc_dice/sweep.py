@@ -40,6 +40,7 @@ __all__ = [
     "load_cached",
     "make_jobs",
     "run_grid",
+    "store_cached",
     "to_dataset",
     "toy_job",
 ]
@@ -276,7 +277,18 @@ def load_cached(job: Job, cache_dir: Path | str | None) -> dict | None:
     return entry["result"]
 
 
-def _store(job: Job, result: dict, cache_dir: Path | str | None) -> None:
+def store_cached(job: Job, result: dict, cache_dir: Path | str | None) -> None:
+    """Write ``result`` as the cached result of ``job`` (nothing without a cache folder); what
+    :func:`load_cached` reads back.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> store_cached(Job("toy", "a", 0), {"mse": 0.5}, folder)
+    >>> load_cached(Job("toy", "a", 0), folder), load_cached(Job("toy", "b", 0), folder)
+    ({'mse': 0.5}, None)
+    """
     if cache_dir is not None:
         write_json(Path(cache_dir) / f"{job.key}.json", {"job": job.to_dict(), "result": result})
 
@@ -315,7 +327,7 @@ def _run_local(todo, fn, threads, cache_dir, bar) -> dict[str, dict]:
             out[job.key] = _call(fn, job, threads)
         except Exception as err:
             raise RuntimeError(f"job {job.label} failed: {err}") from err
-        _store(job, out[job.key], cache_dir)
+        store_cached(job, out[job.key], cache_dir)
         bar.update()
     return out
 
@@ -359,7 +371,7 @@ def _run_ray(
                 for ref in pending:
                     ray.cancel(ref)
                 raise RuntimeError(f"job {job.label} failed on Ray: {err}") from err
-            _store(job, out[job.key], cache_dir)
+            store_cached(job, out[job.key], cache_dir)
             bar.set_postfix_str(job.label)
             bar.update()
         return out

@@ -124,7 +124,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         out = run_roas(
             args.out, preset=args.preset, quick=args.quick, seeds=args.seeds,
             root_seed=args.root_seed, overwrite=args.overwrite, decoder=args.decoder,
-            resume=not args.no_resume, progressbar=not args.no_progress, overrides=parse_sizes(args.size) or None,
+            resume=not args.no_resume, progressbar=not args.no_progress,
+            overrides=parse_sizes(args.size) or None,
         )  # fmt: skip
         print((out / "results.md").read_text())
         print(f"results written to {out.resolve()}")

@@ -56,7 +56,7 @@ from pymc_dice.bench.paper import run_record
 from pymc_dice.bench.report import write_roas_report
 from pymc_dice.data import Roles, SeriesGrid
 from pymc_dice.idata import roas_from_totals
-from pymc_dice.sweep import Job, derive_seed, load_cached, write_json
+from pymc_dice.sweep import Job, derive_seed, load_cached, store_cached, write_json
 
 __all__ = [
     "MODELS",
@@ -347,6 +347,29 @@ def _cache_params(model: str, settings: Mapping[str, Any], decoder: str | None) 
     return {**settings, "decoder": decoder, "code": _code_hash(model)}
 
 
+def _fit_and_score(name: str, w: Mapping[str, Any], settings, fit_seed: int, decoder) -> dict:
+    """Fit model ``name`` on the windows ``w`` of :func:`_windows` and score it."""
+    from pymc_dice.attribution import DiceAdapter, PymcMarketingAdapter
+
+    if name == "DiceMMM":
+        model, seconds = fit_dice_mmm(
+            w["train"], w["roles"], fit_seed, n_seeds=int(settings["n_seeds"]), decoder=decoder
+        )
+        compile_s, adapter = float("nan"), DiceAdapter(model)
+    else:
+        model, seconds, compile_s = _fit_pymc_mmm(
+            w["train"], w["roles"], fit_seed, chains=int(settings["chains"]),
+            draws=int(settings["draws"]), tune=int(settings["tune"]),
+            warmup=bool(settings["warmup"]),
+        )  # fmt: skip
+        adapter = PymcMarketingAdapter(model)
+    parts = _model_outputs(model, w["dims"])
+    forecast = adapter.predict(w["df"]).sel(date=w["held_out"]["date"])
+    grids = {k: w[k] for k in ("spend", "truth", "observed", "held_out")}
+    scores = score_model(parts["contribution"], parts["fit"], forecast, **grids)
+    return {**scores, "fit_seconds": seconds, "compile_seconds": compile_s}
+
+
 def _roas_seed(
     preset: str,
     settings: Mapping[str, Any],
@@ -359,49 +382,21 @@ def _roas_seed(
 ) -> dict[str, dict[str, Any]]:
     """Simulate, fit both models and score them for one replicate: ``{model: scores}``; a
     model whose cached scores in ``cache_dir`` match its key is not refitted."""
-    from pymc_dice.attribution import DiceAdapter, PymcMarketingAdapter
-
     data_seed = derive_seed(root_seed, "roas-data", preset, seed)
     fit_seed = derive_seed(root_seed, "roas-fit", preset, seed)
-    w = _windows(_simulate(preset, settings, data_seed), int(settings["n_hold"]))
-    grids = {k: w[k] for k in ("spend", "truth", "observed", "held_out")}
+    w = None  # simulated only when a model has to be fitted
     out = {}
     for name in MODELS:
         if bar is not None:
             bar.set_postfix_str(f"seed {seed}: {name}")
         job = Job("roas", name, seed, preset, _cache_params(name, settings, decoder), root_seed)
-        cached = load_cached(job, cache_dir)
-        if cached is not None:
-            out[name] = cached
-            if bar is not None:
-                bar.update()
-            continue
-        if name == "DiceMMM":
-            model, seconds = fit_dice_mmm(
-                w["train"], w["roles"], fit_seed, n_seeds=int(settings["n_seeds"]), decoder=decoder
-            )
-            compile_s, adapter = float("nan"), DiceAdapter(model)
-        else:
-            model, seconds, compile_s = _fit_pymc_mmm(
-                w["train"], w["roles"], fit_seed, chains=int(settings["chains"]),
-                draws=int(settings["draws"]), tune=int(settings["tune"]),
-                warmup=bool(settings["warmup"]),
-            )  # fmt: skip
-            adapter = PymcMarketingAdapter(model)
-        parts = _model_outputs(model, w["dims"])
-        forecast = adapter.predict(w["df"]).sel(date=w["held_out"]["date"])
-        scores = score_model(parts["contribution"], parts["fit"], forecast, **grids)
-        out[name] = {
-            **scores,
-            "fit_seconds": seconds,
-            "compile_seconds": compile_s,
-            "data_seed": data_seed,
-            "fit_seed": fit_seed,
-        }
-        if cache_dir is not None:
-            write_json(
-                Path(cache_dir) / f"{job.key}.json", {"job": job.to_dict(), "result": out[name]}
-            )
+        out[name] = load_cached(job, cache_dir)
+        if out[name] is None:
+            if w is None:
+                w = _windows(_simulate(preset, settings, data_seed), int(settings["n_hold"]))
+            scores = _fit_and_score(name, w, settings, fit_seed, decoder)
+            out[name] = {**scores, "data_seed": data_seed, "fit_seed": fit_seed}
+            store_cached(job, out[name], cache_dir)
         if bar is not None:
             bar.update()
     return out
