@@ -363,7 +363,10 @@ class StructuralPriors:
     beta_sd: float = 1.0
     gamma_sd: float = 1.0
     rho_ab: tuple[float, float] = (1.0, 3.0)
-    decay_ab: tuple[float, float] = (1.0, 3.0)
+    #: Beta(2, 2): no lean towards short carryover (pymc-marketing's Beta(1, 3) has one, which
+    #: biased long-carryover channels' ROAS down; docs/structural.md), and curvature at both
+    #: ends of the logit scale for the Laplace approximation
+    decay_ab: tuple[float, float] = (2.0, 2.0)
     lam_ab: tuple[float, float] = (3.0, 1.0)
     half_ab: tuple[float, float] = (3.0, 4.0)
     raw_sd: float = 3.0
