@@ -108,8 +108,12 @@ class ModelConfig(StrictConfig):
             "oracle); None: the arm's default"
         ),
     )
-    adstock: Literal["geometric", "free"] = Field(
-        "geometric", description="structural carryover per edge: geometric, or any kernel"
+    adstock: Literal["geometric", "delayed", "free"] = Field(
+        "geometric",
+        description=(
+            "structural carryover per edge: geometric, delayed (bell-shaped around a learned "
+            "peak, pymc-marketing's DelayedAdstock), or any kernel"
+        ),
     )
     saturation: Literal["logistic", "hill"] = Field(
         "logistic", description="structural saturation per edge"

@@ -75,7 +75,7 @@ def as_config(value: Any, cls: type, name: str):
 #: pymc-marketing transformation classes -> the structural decoder's family
 _ADSTOCKS = {
     "GeometricAdstock": "geometric",
-    "DelayedAdstock": "free",
+    "DelayedAdstock": "delayed",
     "WeibullPDFAdstock": "free",
     "WeibullCDFAdstock": "free",
 }
@@ -121,7 +121,7 @@ def pymc_marketing_model_options(
             raise ConfigError(
                 f"adstock {adstock!r} is not a pymc-marketing adstock DiceMMM can follow "
                 f"({sorted(_ADSTOCKS)}); or set model_config={{'adstock': 'geometric' | "
-                "'free'}}"
+                "'delayed' | 'free'}}"
             )
         out["adstock"] = kind
         if getattr(adstock, "l_max", None):

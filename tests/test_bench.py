@@ -214,7 +214,7 @@ def test_command_line_runs_a_suite_and_prints_the_table(tmp_path, capsys):
         bench.suite_settings("sparse-target", overrides={"n_seris": 3})
 
 
-def test_support_variants_expand_the_dice_arms():
+def test_support_variants_expand_the_dice_arms(tmp_path):
     assert bench.expand_arms(bench.ARMS, ["topk", "validation"])[-4:] == [
         "dice-soft/topk",
         "dice-soft/validation",
@@ -223,6 +223,12 @@ def test_support_variants_expand_the_dice_arms():
     ]
     with pytest.raises(ValueError, match="support variant"):
         bench.parse_arm("oracle/topk")
+    # the posterior rule reads the structural decoder's posterior: asked for with the
+    # paper's decoder, the run stops before any fit and names the flag that fixes it
+    assert bench.parse_arm("dice-hard/posterior") == ("dice-hard", "posterior")
+    with pytest.raises(ValueError, match="--decoder structural"):
+        bench.run_bench("rawlog", tmp_path, arms=["dice-hard/posterior"], progressbar=False)
+    assert not (tmp_path / "results.json").exists()
 
 
 def test_paper_suites_keep_the_papers_decoder_unless_asked():

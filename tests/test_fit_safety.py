@@ -273,7 +273,7 @@ def test_pymc_marketing_arguments_set_the_structural_decoder():
     assert (cfg.adstock, cfg.adstock_max_lag, cfg.saturation, cfg.yearly_seasonality) == (
         "geometric", 6, "hill", 3,
     )  # fmt: skip
-    assert DiceMMM(adstock=DelayedAdstock(l_max=4)).model_cfg.adstock == "free"
+    assert DiceMMM(adstock=DelayedAdstock(l_max=4)).model_cfg.adstock == "delayed"
     with pytest.raises(ValueError, match="not a pymc-marketing adstock"):
         DiceMMM(adstock="geometric")
     df = national(n_channels=2, n_periods=40, seed=0).df

@@ -5,6 +5,7 @@ Laplace posterior."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from pymc_dice.nn.laplace import (
 from pymc_dice.nn.response import carryover_weights, channel_contributions, saturation_curves
 from pymc_dice.nn.structural import StructuralDecoder, fit_structural
 
-CONFIGS = list(itertools.product(("geometric", "free"), ("logistic", "hill"), (0, 4)))
+CONFIGS = list(itertools.product(("geometric", "delayed", "free"), ("logistic", "hill"), (0, 4)))
 
 
 def randomise(dec: StructuralDecoder, seed: int) -> StructuralDecoder:
@@ -114,6 +115,25 @@ def test_zeroing_a_channel_never_raises_any_prediction(carry, sat, res):
         assert out.shape == (3, 15, k, n)
         assert out.min() >= -1e-12, (seed, out.min().item())  # float64 rounding only
         assert out[..., :k].abs().max() == 0
+
+
+def test_carryover_kernels_sum_to_one_and_peak_where_their_family_says():
+    """Geometric: ``alpha^l`` normalised (peak at lag 0); delayed: pymc-marketing's
+    ``alpha^((l - theta)^2)`` normalised, whose peak follows ``theta``."""
+    geo = StructuralDecoder(3, 0, 1, max_lag=6, carryover="geometric").double()
+    delayed = StructuralDecoder(3, 0, 1, max_lag=6, carryover="delayed").double()
+    alpha, theta = 0.6, 2.0
+    with torch.no_grad():
+        for dec in (geo, delayed):
+            dec.decay_raw.fill_(math.log(alpha / (1 - alpha)))
+        delayed.delay_raw.fill_(math.log(theta / (5 - theta)))  # theta = 5 sigmoid(raw)
+    lags = torch.arange(6, dtype=torch.float64)
+    expected = alpha**lags / (alpha**lags).sum()
+    torch.testing.assert_close(geo.carryover()[0, 2], expected)
+    bell = alpha ** (lags - theta).square()
+    torch.testing.assert_close(delayed.carryover()[0, 2], bell / bell.sum())
+    assert int(delayed.carryover()[0, 2].argmax()) == 2
+    torch.testing.assert_close(delayed.carryover().sum(-1), torch.ones(3, 3, dtype=torch.float64))
 
 
 def test_rollout_of_one_step_equals_teacher_forcing_with_any_graph():

@@ -63,7 +63,9 @@ def reachable(graph: np.ndarray, k: int, lag: int, j: int, horizon: int) -> np.n
     return infl
 
 
-@pytest.mark.parametrize(("carry", "sat"), [("geometric", "logistic"), ("free", "hill")])
+@pytest.mark.parametrize(
+    ("carry", "sat"), [("geometric", "logistic"), ("delayed", "logistic"), ("free", "hill")]
+)
 def test_same_period_mediators_keep_exact_graph_safety(carry, sat):
     n, k, lag, horizon, t0 = 5, 2, 3, 4, 4
     for seed in range(3):

@@ -31,7 +31,7 @@ GRAPH = np.zeros((4, 4))
 GRAPH[0, 2] = GRAPH[2, 3] = GRAPH[1, 3] = 1.0  # tv -> visits -> y, radio -> y
 
 
-@pytest.mark.parametrize("carryover", ["geometric", "free"])
+@pytest.mark.parametrize("carryover", ["geometric", "delayed", "free"])
 def test_exact_influence_matches_the_naive_reference(carryover):
     dec = _decoder(carryover=carryover)
     x, c = _data()

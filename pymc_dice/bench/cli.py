@@ -19,7 +19,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pymc_dice.bench.paper import ARMS, DECODER_CHOICES, PAPER_DECODER, SUITES, SUPPORTS, run_bench
+from pymc_dice.bench.paper import (
+    ALL_SUPPORTS,
+    ARMS,
+    DECODER_CHOICES,
+    PAPER_DECODER,
+    SUITES,
+    run_bench,
+)
 from pymc_dice.bench.roas import PRESETS, run_roas
 
 __all__ = ["add_arguments", "main", "parse_sizes", "run_from_args"]
@@ -53,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--support",
         nargs="+",
         default=None,
-        choices=SUPPORTS,
+        choices=ALL_SUPPORTS,
         help="support-selection variants of the DICE arms (default: config default when "
         "--quick, all four otherwise)",
     )

@@ -63,6 +63,7 @@ __all__ = [
     "PAPER_DECODER",
     "SUITES",
     "SUPPORTS",
+    "ALL_SUPPORTS",
     "SWAP_DECODERS",
     "bench_job",
     "evaluate_arm",
@@ -78,8 +79,11 @@ SUITES = ("sparse-target", "rdt", "rawlog", "graph-swap")
 ARMS = ("nograph", "fullgraph", "oracle", "dense", "causalmmm", "dice-soft", "dice-hard")
 #: decoders of the graph-swap suite: the arms that learn a graph (an encoder)
 SWAP_DECODERS = tuple(a for a in reversed(ARMS) if arm_spec(a).has_encoder)
-#: support rules of the paper's decoder (``posterior`` needs the structural decoder)
-SUPPORTS = tuple(s for s in get_args(SupportMethod) if s != "posterior")
+#: every support rule; ``posterior`` (the structural posterior's inclusion probabilities)
+#: needs ``decoder="structural"``
+ALL_SUPPORTS = get_args(SupportMethod)
+#: support rules of the paper's decoder
+SUPPORTS = tuple(s for s in ALL_SUPPORTS if s != "posterior")
 #: arms with a support-selection step (stage 1), hence support variants
 DICE = tuple(a for a in reversed(ARMS) if arm_spec(a).runs_stage1)
 #: the decoder of the paper's runs, for every arm that accepts a decoder choice
@@ -136,10 +140,10 @@ def parse_arm(label: str) -> tuple[str, str | None]:
     arm, _, support = label.partition("/")
     if arm not in ARMS:
         raise ValueError(f"unknown arm {arm!r}; choose from {', '.join(ARMS)}")
-    if support and (not arm_spec(arm).runs_stage1 or support not in SUPPORTS):
+    if support and (not arm_spec(arm).runs_stage1 or support not in ALL_SUPPORTS):
         raise ValueError(
             f"arm label {label!r}: a support variant needs a DICE arm ({', '.join(DICE)}) and one "
-            f"of {', '.join(SUPPORTS)}"
+            f"of {', '.join(ALL_SUPPORTS)}"
         )
     return arm, support or None
 
@@ -476,7 +480,8 @@ def run_bench(
         Arm labels (default :data:`ARMS`; :data:`SWAP_DECODERS` for ``graph-swap``).
     supports : sequence of str, optional
         Support-selection variants of the DICE arms (``dice-hard/topk``, ...); default the
-        config's method only when quick, all of :data:`SUPPORTS` otherwise.
+        config's method only when quick, otherwise all of :data:`SUPPORTS` (with
+        ``decoder="structural"``: :data:`ALL_SUPPORTS`, ``posterior`` included).
     executor, ray_address, num_cpus, threads
         See :func:`pymc_dice.sweep.run_grid`.
     root_seed : int
@@ -521,8 +526,13 @@ def run_bench(
     if arms is None:
         arms = SWAP_DECODERS if suite == "graph-swap" else ARMS
     if supports is None and not quick:
-        supports = SUPPORTS
+        supports = ALL_SUPPORTS if decoder == "structural" else SUPPORTS
     labels = expand_arms(arms, supports)
+    if decoder != "structural" and any(lab.endswith("/posterior") for lab in labels):
+        raise ValueError(
+            "support 'posterior' reads the structural decoder's posterior: add "
+            "--decoder structural (decoder='structural'), or drop 'posterior'"
+        )
     n_seeds = SEEDS[quick] if seeds is None else int(seeds)
     jobs = make_jobs([suite], labels, n_seeds, settings, root_seed)
     cache = out / "cache"

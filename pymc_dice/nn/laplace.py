@@ -31,7 +31,9 @@ from pymc_dice.nn.structural import (
 )
 
 #: per-edge parameters ``[N, N]`` or ``[N, N, L]``: in the posterior where the edge is active
-EDGE_PARAMS = ("beta_raw", "lag_logits", "decay_raw", "lam_raw", "half_raw", "shape_raw")
+EDGE_PARAMS = (
+    "beta_raw", "lag_logits", "decay_raw", "delay_raw", "lam_raw", "half_raw", "shape_raw"
+)  # fmt: skip
 #: per-node parameters ``[N]`` / ``[C, N]``: in the posterior for scored nodes
 NODE_PARAMS = ("level_pool", "rho_raw", "noise_raw", "control_weight")
 #: memory of one series chunk of the Hessian (the likelihood is a sum over series, so its

@@ -56,8 +56,9 @@ class StructuralDecoder(Decoder):
         Series with their own level.
     max_lag : int
         ``L``: channel lags ``0..L-1``, other sources ``1..L``.
-    carryover : {"geometric", "free"}
-        ``alpha^l`` normalised, or a softmax kernel (a delayed peak allowed).
+    carryover : {"geometric", "delayed", "free"}
+        ``alpha^l`` normalised; pymc-marketing's delayed (bell-shaped) ``alpha^((l - theta)^2)``
+        normalised, with a peak ``theta`` in ``[0, L - 1]`` per edge; or a softmax kernel.
     saturation : {"logistic", "hill"}
         ``(1 - exp(-lam a)) / (1 + exp(-lam a))`` or ``a^s / (a^s + k^s)`` with ``s >= 1``.
     own_lag : bool
@@ -126,8 +127,10 @@ class StructuralDecoder(Decoder):
         media_share_prior: float | None = None,
     ):
         super().__init__(n_nodes, n_controls)
-        if carryover not in ("geometric", "free"):
-            raise ConfigError(f"carryover must be 'geometric' or 'free', got {carryover!r}")
+        if carryover not in ("geometric", "delayed", "free"):
+            raise ConfigError(
+                f"carryover must be 'geometric', 'delayed' or 'free', got {carryover!r}"
+            )
         if saturation not in ("logistic", "hill"):
             raise ConfigError(f"saturation must be 'logistic' or 'hill', got {saturation!r}")
         if not 0 <= n_channels < n_nodes or max_lag < 1 or n_series < 1:
@@ -168,6 +171,8 @@ class StructuralDecoder(Decoder):
             )
         else:
             self.decay_raw = nn.Parameter(torch.full((n, n), -1.0))
+        if carryover == "delayed":  # the peak theta = (L - 1) sigmoid(delay_raw), 0.5 at start
+            self.delay_raw = nn.Parameter(torch.full((n, n), -math.log(2.0 * lag - 3.0)))
         if saturation == "logistic":
             self.lam_raw = nn.Parameter(torch.full((n, n), softplus_inv(2.0)))
         else:
@@ -207,9 +212,12 @@ class StructuralDecoder(Decoder):
         the source (``l`` for a channel, ``l + 1`` for any other source)."""
         if self.carryover_kind == "free":
             return torch.softmax(self.lag_logits, -1)
-        alpha = torch.sigmoid(self.decay_raw).unsqueeze(-1)
-        w = alpha ** torch.arange(self.max_lag, device=alpha.device, dtype=alpha.dtype)
-        return w / w.sum(-1, keepdim=True)
+        log_alpha = F.logsigmoid(self.decay_raw).unsqueeze(-1)
+        lags = torch.arange(self.max_lag, device=log_alpha.device, dtype=log_alpha.dtype)
+        if self.carryover_kind == "delayed":  # bell-shaped around the peak theta
+            theta = (self.max_lag - 1) * torch.sigmoid(self.delay_raw).unsqueeze(-1)
+            return torch.softmax(log_alpha * (lags - theta).square(), -1)
+        return torch.softmax(log_alpha * lags, -1)
 
     def saturate(self, a: torch.Tensor) -> torch.Tensor:
         """Per-edge saturation of adstocked values ``a: [..., N, N]`` (increasing, 0 at 0)."""
@@ -348,6 +356,7 @@ class StructuralPriors:
     ``level_sd``: normal on the pooled level; ``series_sd``: normal on each series' deviation
     from it (the shrinkage); ``beta_sd``: half-normal on ``beta``; ``gamma_sd``: normal on the
     control weights; ``rho_ab``: Beta on ``rho``; ``decay_ab``: Beta on the geometric decay;
+    ``delay_ab``: Beta on the delayed carryover's peak as a share of ``L - 1``;
     ``lam_ab``: Gamma (shape, rate) on the logistic ``lam``; ``half_ab``: Gamma on the Hill
     half-saturation; ``raw_sd``: normal on every unconstrained raw value (keeps the posterior
     proper where the data are silent); ``residual_sd``: normal on the residual's weights.
@@ -367,6 +376,7 @@ class StructuralPriors:
     #: biased long-carryover channels' ROAS down; docs/structural.md), and curvature at both
     #: ends of the logit scale for the Laplace approximation
     decay_ab: tuple[float, float] = (2.0, 2.0)
+    delay_ab: tuple[float, float] = (1.0, 2.0)
     lam_ab: tuple[float, float] = (3.0, 1.0)
     half_ab: tuple[float, float] = (3.0, 4.0)
     raw_sd: float = 3.0
@@ -381,6 +391,7 @@ RAW_NAMES = (
     "beta_raw",
     "lag_logits",
     "decay_raw",
+    "delay_raw",
     "lam_raw",
     "half_raw",
     "shape_raw",
@@ -416,8 +427,10 @@ def neg_log_prior(dec: StructuralDecoder, priors: StructuralPriors) -> torch.Ten
 
     if dec.own_lag:
         out = out + beta_pen(dec.rho_raw, p.rho_ab)
-    if dec.carryover_kind == "geometric":
+    if dec.carryover_kind in ("geometric", "delayed"):
         out = out + beta_pen(dec.decay_raw, p.decay_ab)
+    if dec.carryover_kind == "delayed":
+        out = out + beta_pen(dec.delay_raw, p.delay_ab)
     if dec.saturation_kind == "logistic":
         out = out + gamma_pen(F.softplus(dec.lam_raw), p.lam_ab)
     else:
