@@ -128,9 +128,7 @@ class StructuralDecoder(Decoder):
     ):
         super().__init__(n_nodes, n_controls)
         if carryover not in ("geometric", "delayed", "free"):
-            raise ConfigError(
-                f"carryover must be 'geometric', 'delayed' or 'free', got {carryover!r}"
-            )
+            raise ConfigError(f"carryover must be geometric, delayed or free, got {carryover!r}")
         if saturation not in ("logistic", "hill"):
             raise ConfigError(f"saturation must be 'logistic' or 'hill', got {saturation!r}")
         if not 0 <= n_channels < n_nodes or max_lag < 1 or n_series < 1:
@@ -171,8 +169,8 @@ class StructuralDecoder(Decoder):
             )
         else:
             self.decay_raw = nn.Parameter(torch.full((n, n), -1.0))
-        if carryover == "delayed":  # the peak theta = (L - 1) sigmoid(delay_raw), 0.5 at start
-            self.delay_raw = nn.Parameter(torch.full((n, n), -math.log(2.0 * lag - 3.0)))
+        if carryover == "delayed":  # peak theta = (L - 1) sigmoid(delay_raw), 0.5 at the start
+            self.delay_raw = nn.Parameter(torch.full((n, n), -math.log(max(2.0 * lag - 3, 1))))
         if saturation == "logistic":
             self.lam_raw = nn.Parameter(torch.full((n, n), softplus_inv(2.0)))
         else:
@@ -372,9 +370,7 @@ class StructuralPriors:
     beta_sd: float = 1.0
     gamma_sd: float = 1.0
     rho_ab: tuple[float, float] = (1.0, 3.0)
-    #: Beta(2, 2): no lean towards short carryover (pymc-marketing's Beta(1, 3) has one, which
-    #: biased long-carryover channels' ROAS down; docs/structural.md), and curvature at both
-    #: ends of the logit scale for the Laplace approximation
+    #: Beta(2, 2): no lean to short carryover (Beta(1, 3)'s biased ROAS down; docs/benchmarks.md)
     decay_ab: tuple[float, float] = (2.0, 2.0)
     delay_ab: tuple[float, float] = (1.0, 2.0)
     lam_ab: tuple[float, float] = (3.0, 1.0)
@@ -425,12 +421,9 @@ def neg_log_prior(dec: StructuralDecoder, priors: StructuralPriors) -> torch.Ten
     def gamma_pen(v, ab):
         return -((ab[0] - 1) * torch.log(v) - ab[1] * v).sum()
 
-    if dec.own_lag:
-        out = out + beta_pen(dec.rho_raw, p.rho_ab)
-    if dec.carryover_kind in ("geometric", "delayed"):
-        out = out + beta_pen(dec.decay_raw, p.decay_ab)
-    if dec.carryover_kind == "delayed":
-        out = out + beta_pen(dec.delay_raw, p.delay_ab)
+    for name, ab in (("rho_raw", p.rho_ab), ("decay_raw", p.decay_ab), ("delay_raw", p.delay_ab)):
+        if hasattr(dec, name):  # own lag on; geometric or delayed carryover; delayed
+            out = out + beta_pen(getattr(dec, name), ab)
     if dec.saturation_kind == "logistic":
         out = out + gamma_pen(F.softplus(dec.lam_raw), p.lam_ab)
     else:
