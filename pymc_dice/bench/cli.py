@@ -62,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         default=None,
         choices=ALL_SUPPORTS,
         help="support-selection variants of the DICE arms (default: config default when "
-        "--quick, all four otherwise)",
+        "--quick, every rule otherwise; 'posterior' needs --decoder structural)",
     )
     parser.add_argument(
         "--decoder",
