@@ -67,7 +67,7 @@ from pymc_dice.compat import PymcMarketingAPI
 from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
-from pymc_dice.exceptions import DataValidationError, ModelFileError, NotFittedError
+from pymc_dice.exceptions import ConfigError, DataValidationError, ModelFileError, NotFittedError
 from pymc_dice.graph import graph_dataarray, select_posterior
 from pymc_dice.inputs import align_target, min_periods
 from pymc_dice.spec import (
@@ -82,7 +82,7 @@ from pymc_dice.spec import (
     results_attrs,
     truth_graph,
 )
-from pymc_dice.train import fit_ensemble
+from pymc_dice.train import edge_evidence, fit_ensemble
 
 __all__ = ["DEFAULT_DRAWS", "DiceMMM", "ModelFileError", "NotFittedError"]
 
@@ -417,6 +417,51 @@ class DiceMMM(PymcMarketingAPI):
             cand = graph_dataarray(self.arms_[0].candidates, self.panel_.nodes)
             return select_posterior(self.graph_, cand, self.model_cfg.threshold).graph
         return self.ensemble_.selected_graph()
+
+    def edge_evidence(
+        self, prior_inclusion: float = 0.5, *, progressbar: bool | None = None, max_iter: int = 150
+    ) -> xr.Dataset:
+        """Does the fit need each edge, given every other edge? Per chain, the Laplace Bayes
+        factor of the fitted model against a refit without the edge
+        (:func:`pymc_dice.train.edge_evidence`; docs/structural.md, "Refit Bayes factors").
+
+        Returns ``log_bayes_factor``, ``delta_fit`` (how much worse the refit's objective
+        is) and ``occam`` (the edge's own Occam factor) per ``(chain, source, target)``, and
+        ``probability``: the inclusion probability from the chains' mean log Bayes factor at
+        prior inclusion probability ``prior_inclusion``. NaN on edges the fit does not
+        deploy. One refit of ``max_iter`` L-BFGS iterations per deployed candidate edge and
+        chain (a few seconds each on a 60-geo panel).
+
+        Examples
+        --------
+        >>> from pymc_dice.simulate import national
+        >>> sim = national(n_channels=2, n_periods=60, seed=0)
+        >>> mmm = DiceMMM(date_column="date", channel_columns=["tv", "social"],
+        ...               control_columns=["price", "event"])
+        >>> _ = mmm.fit(sim.df, progressbar=False, random_seed=0)
+        >>> ev = mmm.edge_evidence(max_iter=30)
+        >>> ev["probability"].sel(target="y").round(2).values.tolist()
+        [1.0, 1.0, nan]
+        """
+        self._check_fitted()
+        if not self.ensemble_.structural:
+            raise ConfigError("edge_evidence refits a structural decoder: fit with "
+                              "model_config={'decoder': 'structural'}")  # fmt: skip
+        if not 0 < prior_inclusion < 1:
+            raise ValueError(f"prior_inclusion must be in (0, 1), got {prior_inclusion}")
+        tcfg, panel = self.trainer_cfg, self.panel_
+        progress = tcfg.progressbar if progressbar is None else progressbar
+        ev = edge_evidence(self.arms_, panel, tcfg, progressbar=progress, max_iter=max_iter,
+                           extra_loss=budget_mod.lift_loss_for(self, panel))  # fmt: skip
+        names = ("log_bayes_factor", "delta_fit", "occam")
+        out = xr.Dataset({
+            n: graph_dataarray(ev[:, k], panel.nodes, n).rename(dim_0="chain")
+            for k, n in enumerate(names)
+        })  # fmt: skip
+        logit = out["log_bayes_factor"].mean("chain") + np.log(prior_inclusion / (1 - prior_inclusion))
+        out["probability"] = 1.0 / (1.0 + np.exp(-logit.clip(-50, 50)))
+        out.attrs["prior_inclusion"] = prior_inclusion
+        return out
 
     def roas(self, by_dims: bool = False) -> pd.Series | pd.DataFrame:
         """Return on ad spend per channel: total contribution (original units) / total spend

@@ -50,9 +50,10 @@ from pymc_dice.graph import (
 from pymc_dice.nn.decoders import Decoder, RestrictedDecoder
 from pymc_dice.nn.device import precision_wrapped
 from pymc_dice.nn.encoder import gumbel_sigmoid, kl_bernoulli
+from pymc_dice.nn.evidence import edge_bayes_factors, set_data_priors
 from pymc_dice.nn.laplace import laplace_posterior
 from pymc_dice.nn.mcmc import refine_draws
-from pymc_dice.nn.structural import StructuralPriors, direct_roas_prior, fit_structural
+from pymc_dice.nn.structural import fit_structural
 from pymc_dice.nn.transforms import LogDeviation, Stage1Encoder
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "fit_structural_arm",
     "TrainedArm",
     "build_modules",
+    "edge_evidence",
     "edge_probabilities",
     "fit_arm",
     "fit_effect_strength",
@@ -145,15 +147,8 @@ def _optimise(
     return history
 
 
-def _stage1(
-    data: PanelTensors,
-    mcfg: ModelConfig,
-    tcfg: TrainerConfig,
-    rng,
-    progressbar,
-    series=None,
-    desc="",
-):
+def _stage1(data: PanelTensors, mcfg: ModelConfig, tcfg: TrainerConfig, rng, progressbar,
+            series=None, desc=""):  # fmt: skip
     """Train encoder + restricted decoder; return them, the history and the stage-1 tensors
     (the panel in the restricted decoder's space, see :func:`stage1_tensors`)."""
     n = data.x.shape[-1]
@@ -181,17 +176,10 @@ def _stage1(
         return float(rollout_errors(restricted, data1, prob, tcfg.horizon).mean())
 
     hist = _optimise(
-        [*encoder.parameters(), *restricted.parameters()],
-        batch_loss,
-        validate,
-        [encoder, restricted],
-        x_tr.shape[0],
-        tcfg.epochs_stage1,
-        tcfg,
-        rng,
-        desc or f"{mcfg.arm} stage 1",
-        progressbar,
-    )
+        [*encoder.parameters(), *restricted.parameters()], batch_loss, validate,
+        [encoder, restricted], x_tr.shape[0], tcfg.epochs_stage1, tcfg, rng,
+        desc or f"{mcfg.arm} stage 1", progressbar,
+    )  # fmt: skip
     return encoder, restricted, hist, data1
 
 
@@ -364,14 +352,8 @@ def _decoder(mcfg: ModelConfig, data: PanelTensors, nodes: Sequence[str]):
 
 
 def fit_structural_arm(
-    result: TrainedArm,
-    decoder: torch.nn.Module,
-    data: PanelTensors,
-    tcfg: TrainerConfig,
-    *,
-    seed: int,
-    n_draws: int,
-    extra_loss=None,
+    result: TrainedArm, decoder: torch.nn.Module, data: PanelTensors, tcfg: TrainerConfig,
+    *, seed: int, n_draws: int, extra_loss=None,
 ) -> dict:
     """MAP fit (L-BFGS) of a structural decoder on its deployed graph, then ``n_draws`` draws
     of its parameters from the Laplace approximation (``result.param_draws``); the decoder is
@@ -399,12 +381,7 @@ def fit_structural_arm(
     graph = torch.as_tensor(result.graph_input(), dtype=torch.float64, device=data.x.device)
     dec = decoder.double()
     x, c = data.x.double(), data.c.double()
-    if data.spend_share is not None:
-        dec.set_spend_share(data.spend_share)
-    if dec.media_share_prior and data.node_scales is not None and data.n_channels:
-        dec.set_series_scale(x)  # as the fit's start does; the ROAS prior reads the scales
-        sd = direct_roas_prior(dec, x, data.node_scales, dec.media_share_prior)
-        dec.set_direct_prior(sd / StructuralPriors().beta_sd)
+    set_data_priors(dec, x, data.spend_share, data.node_scales)
     fit = fit_structural(dec, x, c, graph, max_iter=tcfg.max_iter, seed=seed, extra_loss=extra_loss)
     post = laplace_posterior(
         dec, x, c, graph, n_draws=n_draws, seed=seed, bagged=tcfg.bagged_posterior
@@ -677,17 +654,36 @@ def fit_ensemble(
         )
     panel = prepare_panel(panel, model_config or ModelConfig())
     data = PanelTensors.from_panel(panel, tcfg.horizon, resolve_device(tcfg.device))
-    return [
-        fit_arm(
-            panel,
-            model_config,
-            tcfg,
-            seed=s,
-            oracle=oracle,
-            data=data,
-            progressbar=progressbar,
-            n_draws=n_draws,
-            extra_loss=extra_loss,
-        )
-        for s in seeds
-    ]
+    kw = {"oracle": oracle, "data": data, "progressbar": progressbar, "n_draws": n_draws}
+    return [fit_arm(panel, model_config, tcfg, seed=s, extra_loss=extra_loss, **kw) for s in seeds]
+
+
+def edge_evidence(arms, panel: Panel, tcfg: TrainerConfig, *, progressbar=None, **kw) -> np.ndarray:
+    """Refit Bayes factors (:func:`~pymc_dice.nn.evidence.edge_bayes_factors`) of every
+    deployed candidate edge of each structural arm fitted on ``panel`` (prepared as for the
+    fit): ``[chain, 3, N, N]`` (log Bayes factor, fit change, Occam factor; NaN elsewhere).
+    ``kw`` go to :func:`~pymc_dice.nn.evidence.edge_bayes_factors`.
+
+    Examples
+    --------
+    >>> from pymc_dice.data import Roles
+    >>> from pymc_dice.simulate import national
+    >>> sim = national(n_channels=2, n_periods=40, seed=0)
+    >>> panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.2)
+    >>> panel, tcfg = prepare_panel(panel, ModelConfig()), TrainerConfig(max_iter=50, horizon=2)
+    >>> ev = edge_evidence(fit_ensemble(panel, None, tcfg), panel, tcfg, max_iter=20)
+    >>> ev.shape, int(np.isfinite(ev[0, 0]).sum())  # two channel -> y edges
+    ((1, 3, 3, 3), 2)
+    """
+    data = PanelTensors.from_panel(panel, tcfg.horizon, resolve_device(tcfg.device))
+    out, x, c = [], data.x.double(), data.c.double()
+    for k, arm in enumerate(arms):
+        dec = copy.deepcopy(arm.decoder).double()
+        set_data_priors(dec, x, data.spend_share, data.node_scales)
+        graph = torch.as_tensor(arm.graph_input(), dtype=torch.float64, device=x.device)
+        live = graph.ne(0) & data.candidates & dec.allowed.bool()
+        edges = [tuple(e) for e in live.nonzero().tolist()]
+        bar = lambda it, k=k: tqdm(it, desc=f"edge evidence {k}", disable=not progressbar, leave=False)  # noqa: E731
+        ev = edge_bayes_factors(dec, x, c, graph, edges, progress=bar, **kw)
+        out.append(torch.stack([ev.log_bf, ev.delta_fit, ev.occam]).cpu().numpy())
+    return np.stack(out)
