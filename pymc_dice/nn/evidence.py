@@ -8,10 +8,11 @@ and priors, so the priors' normalising constants cancel and
 
 ``log BF_e = [U0(theta0) - U1(theta1)] + 1/2 log|H_prior,e Sigma_e|``
 
-- ``U0(theta0) - U1(theta1)``: how much worse the best fit without the edge is. Both are
-  refitted warm from the MAP for the same number of L-BFGS iterations (``M1`` too, as a
-  control), so a posterior mode that is still moving along flat directions does not pass for
-  evidence.
+- ``U0(theta0) - U1(theta1)``: how much worse the best fit without the edge is. The fitted
+  model is first polished (twice ``max_iter`` more L-BFGS iterations: the Laplace covariance
+  is only right at the mode); then both models are refitted warm from there for the same
+  ``max_iter`` iterations (``M1`` too, as a control), so a mode that is still creeping along
+  flat directions does not pass for evidence.
 - ``1/2 log|H_prior,e Sigma_e|`` (negative): the Occam factor of the edge's own parameters,
   the ratio of their posterior volume under ``M1`` (``Sigma_e``, their block of the Laplace
   covariance) to their prior volume under ``M0`` (``H_prior,e``, the prior's curvature at
@@ -163,9 +164,9 @@ def edge_bayes_factors(
     n = base.n_nodes
     mask = date_mask(None, x.shape[0], x.shape[1], x.device)
 
-    def refit(g: torch.Tensor):
+    def refit(g: torch.Tensor, iterations: int = max_iter):
         d = copy.deepcopy(base)
-        fit_structural(d, x, c, g, max_iter=max_iter, init=False, priors=priors,
+        fit_structural(d, x, c, g, max_iter=iterations, init=False, priors=priors,
                        extra_loss=extra_loss)  # fmt: skip
         with torch.no_grad():
             u = neg_log_posterior(d, x, c, g, mask, priors)
@@ -173,6 +174,7 @@ def edge_bayes_factors(
                 u = u + extra_loss(d, x, c, g)
         return d, float(u)
 
+    base, _ = refit(graph, 2 * max_iter)  # polish: the Laplace covariance needs the mode
     post = laplace_posterior(base, x, c, graph, priors=priors, n_draws=1)
     positions = _edge_positions(post, n)
     _, control = refit(graph)
