@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Arm = Literal["dice-hard", "dice-soft", "nograph", "fullgraph", "oracle", "dense", "causalmmm"]
 ARMS: tuple[str, ...] = Arm.__args__  # type: ignore[attr-defined]
-SupportMethod = Literal["threshold", "topk", "stability", "validation", "effect", "posterior"]
+SupportMethod = Literal[
+    "threshold", "topk", "stability", "validation", "effect", "posterior", "refit"
+]
 
 
 class StrictConfig(BaseModel):

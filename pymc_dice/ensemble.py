@@ -117,11 +117,7 @@ class PanelTensors:
 
 
 def rollout_errors(
-    decoder: Decoder,
-    data: PanelTensors,
-    graph: torch.Tensor,
-    horizon: int,
-    chunk: int = 256,
+    decoder: Decoder, data: PanelTensors, graph: torch.Tensor, horizon: int, chunk: int = 256
 ) -> torch.Tensor:
     """Squared closed-loop errors on non-channel nodes, ``[S, O, horizon, N - n_channels]``,
     from every validation origin (no gradients; series in chunks to bound memory).
@@ -583,17 +579,19 @@ class FittedEnsemble:
         carryover = (dims + ("lag",), np.where(mask, carry, np.nan))
         return xr.Dataset({"saturation": saturation, "carryover": carryover}, coords=coords)
 
-    def to_idata(self, attrs: dict) -> xr.DataTree:
-        """The results tree (:func:`pymc_dice.idata.build_idata`): :meth:`_result_arrays`,
-        edge probabilities, data and scales; warns when the per-draw arrays would take more
-        than a quarter of the memory (:func:`pymc_dice.idata.check_results_memory`)."""
+    def to_idata(self, attrs: dict, edge_probability=None) -> xr.DataTree:
+        """The results tree (:func:`pymc_dice.idata.build_idata`): :meth:`_result_arrays`, edge
+        probabilities (``edge_probability`` ``[chain, N, N]``, else the arms'), data, scales;
+        warns when the per-draw arrays would take over a quarter of the memory."""
         panel, roles, n_ch = self.panel, self.panel.roles, self.panel.n_channels
         sizes = (len(self.arms), self.n_draws, len(panel.series), len(panel.dates), n_ch)
         check_results_memory(*sizes, stacklevel=3)  # to_idata, fit, the caller of fit
         y_pred, contrib = self._result_arrays()
         raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
         ctrl = panel.control_scaler.inverse(panel.controls)
-        edge_prob = self.edge_inclusion().values if self.structural else self.edge_probability()
+        edge_prob = edge_probability
+        if edge_prob is None:
+            edge_prob = self.edge_inclusion().values if self.structural else self.edge_probability()
         tree = build_idata(
             dates=panel.dates,
             dims=self.dim_coords,

@@ -381,7 +381,10 @@ class DiceMMM(PymcMarketingAPI):
         ensemble = FittedEnsemble(roles, panel, arms, seeds, samples, mcfg)
         fit_id = self._id(roles, graph)
         attrs = results_attrs(fit_id, self.version, mcfg, tcfg, roles, seeds, panel.train_end)
-        idata = ensemble.to_idata(attrs)
+        refit = None  # support="refit": the refit Bayes factors' probabilities are the graph
+        if structural and mcfg.support == "refit":
+            refit = self._evidence(arms, panel, progress)["chain_probability"].fillna(0.0).values
+        idata = ensemble.to_idata(attrs, edge_probability=refit)
         # the only assignment of fitted state: nothing above changed the model
         self.graph_prior_, self.ensemble_, self.idata = graph, ensemble, idata
         return idata
@@ -391,7 +394,8 @@ class DiceMMM(PymcMarketingAPI):
         """Edge probabilities ``(source, target)``. A structural decoder reports the posterior
         probability that each edge's effect is material, mean over seeds
         (:meth:`~pymc_dice.ensemble.FittedEnsemble.edge_inclusion`; docs/structural.md, "Which
-        edges carry an effect"); other arms their stage-1 probabilities (:attr:`graph_stage1_`),
+        edges carry an effect"), or with ``support="refit"`` the refit Bayes factors'
+        inclusion probabilities (:meth:`edge_evidence`, computed by the fit); other arms their stage-1 probabilities (:attr:`graph_stage1_`),
         or their fixed graph without an encoder (zeros for ``dense``)."""
         self._check_fitted()
         if self.ensemble_.structural:  # computed once by the fit, kept in the results
@@ -410,10 +414,10 @@ class DiceMMM(PymcMarketingAPI):
     def selected_graph_(self) -> xr.DataArray:
         """The binary deployed graph ``(source, target)``: edges deployed by at least half of
         the seeds (the selected support, thresholded ``causalmmm`` probabilities, or fixed);
-        with ``support="posterior"``, the edges whose :attr:`graph_` is at least ``threshold``
-        (:func:`~pymc_dice.graph.select_posterior`)."""
+        with ``support="posterior"`` or ``"refit"``, the edges whose :attr:`graph_` is at least
+        ``threshold`` (:func:`~pymc_dice.graph.select_posterior`)."""
         self._check_fitted()
-        if self.model_cfg.support == "posterior" and self.ensemble_.structural:
+        if self.model_cfg.support in ("posterior", "refit") and self.ensemble_.structural:
             cand = graph_dataarray(self.arms_[0].candidates, self.panel_.nodes)
             return select_posterior(self.graph_, cand, self.model_cfg.threshold).graph
         return self.ensemble_.selected_graph()
@@ -426,10 +430,10 @@ class DiceMMM(PymcMarketingAPI):
         (:func:`pymc_dice.train.edge_evidence`; docs/structural.md, "Refit Bayes factors").
 
         Returns ``log_bayes_factor``, ``delta_fit`` (how much worse the refit's objective
-        is) and ``occam`` (the edge's own Occam factor) per ``(chain, source, target)``, and
-        ``probability``: the inclusion probability from the chains' mean log Bayes factor at
-        prior inclusion probability ``prior_inclusion``. NaN on edges the fit does not
-        deploy. One refit of ``max_iter`` L-BFGS iterations per deployed candidate edge and
+        is), ``occam`` (the edge's own Occam factor) and ``chain_probability`` (the inclusion
+        probability at prior inclusion probability ``prior_inclusion``) per ``(chain,
+        source, target)``, and ``probability``, its mean over chains (what :attr:`graph_`
+        reports with ``support="refit"``). NaN on edges the fit does not deploy. One refit of ``max_iter`` L-BFGS iterations per deployed candidate edge and
         chain (a few seconds each on a 60-geo panel).
 
         Examples
@@ -449,17 +453,22 @@ class DiceMMM(PymcMarketingAPI):
                               "model_config={'decoder': 'structural'}")  # fmt: skip
         if not 0 < prior_inclusion < 1:
             raise ValueError(f"prior_inclusion must be in (0, 1), got {prior_inclusion}")
-        tcfg, panel = self.trainer_cfg, self.panel_
-        progress = tcfg.progressbar if progressbar is None else progressbar
-        ev = edge_evidence(self.arms_, panel, tcfg, progressbar=progress, max_iter=max_iter,
+        progress = self.trainer_cfg.progressbar if progressbar is None else progressbar
+        return self._evidence(self.arms_, self.panel_, progress, prior_inclusion, max_iter)
+
+    def _evidence(self, arms, panel, progress, prior_inclusion=0.5, max_iter=150) -> xr.Dataset:
+        """:meth:`edge_evidence` of ``arms`` fitted on ``panel`` (also what ``fit`` reads)."""
+        ev = edge_evidence(arms, panel, self.trainer_cfg, progressbar=progress, max_iter=max_iter,
                            extra_loss=budget_mod.lift_loss_for(self, panel))  # fmt: skip
         names = ("log_bayes_factor", "delta_fit", "occam")
         out = xr.Dataset({
             n: graph_dataarray(ev[:, k], panel.nodes, n).rename(dim_0="chain")
             for k, n in enumerate(names)
         })  # fmt: skip
-        logit = out["log_bayes_factor"].mean("chain") + np.log(prior_inclusion / (1 - prior_inclusion))
-        out["probability"] = 1.0 / (1.0 + np.exp(-logit.clip(-50, 50)))
+        odds = np.log(prior_inclusion / (1 - prior_inclusion))
+        prob = lambda lbf: 1.0 / (1.0 + np.exp(-(lbf + odds).clip(-50, 50)))  # noqa: E731
+        out["chain_probability"] = prob(out["log_bayes_factor"])
+        out["probability"] = out["chain_probability"].mean("chain")
         out.attrs["prior_inclusion"] = prior_inclusion
         return out
 

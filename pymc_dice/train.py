@@ -311,14 +311,14 @@ def _select_support(
         return select_effect(
             graph_dataarray(strength, nodes, name="effect_strength"), cand, mcfg.threshold
         )
-    if mcfg.support == "posterior":  # stage 1 is evidence; the structural posterior selects
+    if mcfg.support in ("posterior", "refit"):  # stage 1 is evidence; the structural fit selects
         if not is_structural(mcfg):
             raise ConfigError(
-                f"support='posterior' reads a structural decoder's posterior; decoder "
+                f"support={mcfg.support!r} reads a structural decoder's fit; decoder "
                 f"{decoder_name(mcfg)!r} has none: set decoder='structural' or another support"
             )
         first = select_threshold(prob_da, cand, mcfg.threshold)
-        first = Selection(first.graph, "posterior", first.evidence)
+        first = Selection(first.graph, mcfg.support, first.evidence)
         return first if mcfg.deploy_candidates else deploy_candidates(first, cand)
     if mcfg.support == "validation":
 

@@ -12,6 +12,7 @@ import torch
 
 from pymc_dice import DiceMMM
 from pymc_dice.exceptions import ConfigError
+from pymc_dice.graph import graph_dataarray
 from pymc_dice.nn.evidence import edge_bayes_factors, set_data_priors
 from pymc_dice.nn.structural import StructuralDecoder, StructuralPriors, fit_structural
 from pymc_dice.simulate import national
@@ -105,21 +106,23 @@ def national_fit():
 
 def test_facade_dataset(national_fit):
     ev = national_fit.edge_evidence(max_iter=40)
-    assert set(ev.data_vars) == {"log_bayes_factor", "delta_fit", "occam", "probability"}
+    names = {"log_bayes_factor", "delta_fit", "occam", "chain_probability", "probability"}
+    assert set(ev.data_vars) == names
     assert ev["log_bayes_factor"].sizes["chain"] == 2
     # both channels drive y in the simulator with ROAS of about 1-5 on 80 weeks: needed
     assert (ev["probability"].sel(source=["tv", "social"], target="y") > 0.9).all()
     tested = np.isfinite(ev["log_bayes_factor"].values)
     assert tested.sum() == 2 * 2  # two channel -> y edges, two chains
-    # the prior odds enter as a shift of the log Bayes factor
-    low = national_fit.edge_evidence(prior_inclusion=0.1, max_iter=40)["probability"]
-    p = ev["probability"].sel(source="tv", target="y").item()
-    q = low.sel(source="tv", target="y").item()
-    logit = lambda v: math.log(v / (1 - v)) if 0 < v < 1 else math.copysign(50, v - 0.5)  # noqa: E731
-    if 0 < p < 1 and 0 < q < 1:
-        assert logit(p) - logit(q) == pytest.approx(math.log(9), abs=1e-6)
-    else:
-        assert q <= p
+    xr_close = np.testing.assert_allclose
+    xr_close(ev["probability"], ev["chain_probability"].mean("chain"))
+    # the prior odds enter as a shift of the log Bayes factor: at prior 0.1 the logit of
+    # each chain's probability is log(9) lower (where it is not saturated at 0 or 1)
+    low = national_fit.edge_evidence(prior_inclusion=0.1, max_iter=40)["chain_probability"]
+    p, q = ev["chain_probability"].values[tested], low.values[tested]
+    inside = (p > 1e-9) & (p < 1 - 1e-9) & (q > 1e-9) & (q < 1 - 1e-9)
+    logit = lambda v: np.log(v / (1 - v))  # noqa: E731
+    xr_close(logit(p[inside]) - logit(q[inside]), math.log(9), atol=1e-6)
+    assert (q <= p + 1e-12).all()
 
 
 def test_facade_errors(national_fit):
@@ -132,3 +135,36 @@ def test_facade_errors(national_fit):
             progressbar=False, random_seed=0)  # fmt: skip
     with pytest.raises(ConfigError, match="structural"):
         gru.edge_evidence()
+
+
+def test_support_refit_reports_and_selects_by_the_bayes_factors():
+    # support="refit": the fit computes the refit Bayes factors and they become the graph
+    # (graph_), the selection (selected_graph_) and the summary's evidence column.
+    from pymc_dice.simulate import geo_panel
+
+    sim = geo_panel(n_geos=3, n_periods=60, seed=0)
+    r = sim.roles
+    mmm = DiceMMM(date_column="date", channel_columns=list(r["channel_columns"]),
+                  mediator_columns=list(r["mediator_columns"]),
+                  control_columns=list(r["control_columns"]), dims=list(r["dims"]),
+                  model_config={"support": "refit"}, trainer_config={"max_iter": 150})  # fmt: skip
+    mmm.fit(sim.df, progressbar=False, random_seed=0)
+    graph = mmm.graph_
+    cand = graph_dataarray(mmm.arms_[0].candidates, mmm.panel_.nodes)
+    again = mmm.edge_evidence()["probability"].fillna(0.0)
+    np.testing.assert_allclose(graph.values, again.values, atol=1e-6)  # deterministic refits
+    assert ((graph > 0) <= cand).all()  # only candidate edges are tested
+    expected = ((graph >= mmm.model_cfg.threshold) & cand).astype(float)
+    np.testing.assert_array_equal(mmm.selected_graph_.values, expected.values)
+    evidence = mmm.summary.channels()["evidence"]
+    for ch in r["channel_columns"]:
+        has_edge = bool((graph.sel(source=ch) >= 0.5).any())
+        assert (evidence[ch] == "effect") == has_edge, ch
+
+
+def test_support_refit_needs_the_structural_decoder():
+    mmm = DiceMMM(date_column="date", channel_columns=["tv", "social"],
+                  model_config={"support": "refit", "decoder": "graph-safe"})  # fmt: skip
+    df = national(n_channels=2, n_periods=60, seed=0).df.drop(columns=["price", "event"])
+    with pytest.raises(ConfigError, match="support='refit'.*decoder='structural'"):
+        mmm.fit(df, progressbar=False, random_seed=0)
