@@ -14,7 +14,7 @@ with a structural decoder and ``support="posterior"``: nAUPRC of the inclusion
 probabilities, of stage 1, and of AR-CIG on the deployed and on the selected graph.
 
     python benchmarks/bench_edges.py [--geos 10] [--weeks 80] [--seeds 0 1 2] [--refit]
-                                     [--sparse-target]
+                                     [--sparse-target] [--skip-geo] [--adstock delayed]
 """
 
 from __future__ import annotations
@@ -49,13 +49,13 @@ def _model(sim, **model_config) -> DiceMMM:
     )
 
 
-def geo_run(n_geos: int, n_weeks: int, seed: int, refit: bool = False) -> dict:
+def geo_run(n_geos: int, n_weeks: int, seed: int, refit: bool = False, **mc) -> dict:
     """Fit the default DiceMMM on one geo_panel and score its graphs (``refit``: and the
     refit Bayes factors' inclusion probabilities)."""
     from pymc_dice.simulate import geo_panel
 
     sim = geo_panel(n_geos=n_geos, n_periods=n_weeks, seed=seed)
-    mmm = _model(sim)
+    mmm = _model(sim, **mc)
     start = time.perf_counter()
     mmm.fit(sim.df, progressbar=False, random_seed=seed)
     fit_s = time.perf_counter() - start
@@ -99,7 +99,7 @@ def geo_run(n_geos: int, n_weeks: int, seed: int, refit: bool = False) -> dict:
     }
 
 
-def sparse_run(seed: int, refit: bool = False) -> dict:
+def sparse_run(seed: int, refit: bool = False, **mc) -> dict:
     """Structural decoder with support="posterior" on the paper's sparse_target (quick size);
     ``refit``: also the refit Bayes factors' probabilities and AR-CIG on the graph they
     select (probability >= 0.5)."""
@@ -109,7 +109,7 @@ def sparse_run(seed: int, refit: bool = False) -> dict:
     from pymc_dice.simulate import sparse_target
 
     sim = sparse_target(n_series=QUICK["n_series"], n_periods=QUICK["n_periods"], seed=seed)
-    mmm = _model(sim, decoder="structural", support="posterior")
+    mmm = _model(sim, **{"decoder": "structural", "support": "posterior", **mc})
     start = time.perf_counter()
     mmm.fit(sim.df, progressbar=False, random_seed=seed)
     fit_s = time.perf_counter() - start
@@ -156,11 +156,14 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--sparse-target", action="store_true")
     parser.add_argument("--refit", action="store_true", help="refit Bayes factors too")
+    parser.add_argument("--adstock", choices=["geometric", "delayed", "free"], default=None,
+                        help="the structural carryover family (default: the model's)")
     parser.add_argument("--skip-geo", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    mc = {} if args.adstock is None else {"adstock": args.adstock}
     if not args.skip_geo:
-        runs = [geo_run(args.geos, args.weeks, s, args.refit) for s in args.seeds]
+        runs = [geo_run(args.geos, args.weeks, s, args.refit, **mc) for s in args.seeds]
         print(f"\ngeo_panel {args.geos} geos x {args.weeks} weeks (default DiceMMM, 1 chain)\n")
         header = ["seed", "edge AUROC stage 1", "edge AUROC posterior", "placebo max p",
                   "placebo ROAS", "flagged 'no evidence'", "fit s", "inclusion s"]  # fmt: skip
@@ -198,7 +201,7 @@ def main(argv=None) -> None:
             ]
             print("\n".join(md_table(["bin", *table.columns], rows)))
     if args.sparse_target:
-        runs = [sparse_run(s, args.refit) for s in args.seeds]
+        runs = [sparse_run(s, args.refit, **mc) for s in args.seeds]
         print("\nsparse_target (quick size), structural decoder, support='posterior'\n")
         header = ["seed", "nAUPRC inclusion", "nAUPRC stage 1", "AR-CIG nAUPRC deployed",
                   "AR-CIG nAUPRC selected", "selected / true / candidates", "fit s"]  # fmt: skip
