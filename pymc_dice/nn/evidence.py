@@ -116,7 +116,8 @@ def _prior_curvature(dec: StructuralDecoder, priors: StructuralPriors, j: int, i
         swapped, k = {}, 0
         for n, size in zip(names, sizes, strict=True):
             entry = v[k : k + size].reshape(params[n][j, i].shape)
-            swapped["dec." + n] = params[n].index_put((torch.tensor(j), torch.tensor(i)), entry)
+            at = (torch.tensor(j, device=v.device), torch.tensor(i, device=v.device))
+            swapped["dec." + n] = params[n].index_put(at, entry)
             k += size
         return functional_call(call, swapped, ())
 
