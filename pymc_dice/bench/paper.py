@@ -80,8 +80,9 @@ ARMS = ("nograph", "fullgraph", "oracle", "dense", "causalmmm", "dice-soft", "di
 #: decoders of the graph-swap suite: the arms that learn a graph (an encoder)
 SWAP_DECODERS = tuple(a for a in reversed(ARMS) if arm_spec(a).has_encoder)
 #: every support rule; ``posterior`` (the structural posterior's inclusion probabilities)
-#: needs ``decoder="structural"``
-ALL_SUPPORTS = get_args(SupportMethod)
+#: needs ``decoder="structural"``. ``refit`` is left out: ``DiceMMM.fit`` computes its Bayes
+#: factors, and the suites, which score the deployed graph, would score posterior's again
+ALL_SUPPORTS = tuple(s for s in get_args(SupportMethod) if s != "refit")
 #: support rules of the paper's decoder
 SUPPORTS = tuple(s for s in ALL_SUPPORTS if s != "posterior")
 #: arms with a support-selection step (stage 1), hence support variants
