@@ -66,6 +66,7 @@ from pymc_dice.arms import arm_spec, is_structural, prepare_panel
 from pymc_dice.compat import PymcMarketingAPI
 from pymc_dice.config import ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles
+from pymc_dice.diagnostics.edges import refit_evidence
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
 from pymc_dice.exceptions import ConfigError, DataValidationError, ModelFileError, NotFittedError
 from pymc_dice.graph import graph_dataarray, select_posterior
@@ -426,51 +427,23 @@ class DiceMMM(PymcMarketingAPI):
         self, prior_inclusion: float = 0.5, *, progressbar: bool | None = None, max_iter: int = 150
     ) -> xr.Dataset:
         """Does the fit need each edge, given every other edge? Per chain, the Laplace Bayes
-        factor of the fitted model against a refit without the edge
-        (:func:`pymc_dice.train.edge_evidence`; docs/structural.md, "Refit Bayes factors").
-
-        Returns ``log_bayes_factor``, ``delta_fit`` (how much worse the refit's objective
-        is), ``occam`` (the edge's own Occam factor) and ``chain_probability`` (the inclusion
-        probability at prior inclusion probability ``prior_inclusion``) per ``(chain,
-        source, target)``, and ``probability``, its mean over chains (what :attr:`graph_`
-        reports with ``support="refit"``). NaN on edges the fit does not deploy. One refit of ``max_iter`` L-BFGS iterations per deployed candidate edge and
-        chain (a few seconds each on a 60-geo panel).
-
-        Examples
-        --------
-        >>> from pymc_dice.simulate import national
-        >>> sim = national(n_channels=2, n_periods=60, seed=0)
-        >>> mmm = DiceMMM(date_column="date", channel_columns=["tv", "social"],
-        ...               control_columns=["price", "event"])
-        >>> _ = mmm.fit(sim.df, progressbar=False, random_seed=0)
-        >>> ev = mmm.edge_evidence(max_iter=30)
-        >>> ev["probability"].sel(target="y").round(2).values.tolist()
-        [1.0, 1.0, nan]
-        """
+        factor of the fit against a refit without the edge, one refit of ``max_iter`` L-BFGS
+        iterations per deployed candidate edge (:func:`pymc_dice.train.edge_evidence`), as
+        :func:`~pymc_dice.diagnostics.edges.refit_evidence` lays it out (docs/structural.md,
+        "Refit Bayes factors"). With ``support="refit"`` the fit computes it for :attr:`graph_`."""
         self._check_fitted()
         if not self.ensemble_.structural:
             raise ConfigError("edge_evidence refits a structural decoder: fit with "
                               "model_config={'decoder': 'structural'}")  # fmt: skip
-        if not 0 < prior_inclusion < 1:
-            raise ValueError(f"prior_inclusion must be in (0, 1), got {prior_inclusion}")
         progress = self.trainer_cfg.progressbar if progressbar is None else progressbar
         return self._evidence(self.arms_, self.panel_, progress, prior_inclusion, max_iter)
 
     def _evidence(self, arms, panel, progress, prior_inclusion=0.5, max_iter=150) -> xr.Dataset:
-        """:meth:`edge_evidence` of ``arms`` fitted on ``panel`` (also what ``fit`` reads)."""
+        if not 0 < prior_inclusion < 1:  # before minutes of refits
+            raise DataValidationError(f"prior_inclusion must be in (0, 1), got {prior_inclusion}")
         ev = edge_evidence(arms, panel, self.trainer_cfg, progressbar=progress, max_iter=max_iter,
                            extra_loss=budget_mod.lift_loss_for(self, panel))  # fmt: skip
-        names = ("log_bayes_factor", "delta_fit", "occam")
-        out = xr.Dataset({
-            n: graph_dataarray(ev[:, k], panel.nodes, n).rename(dim_0="chain")
-            for k, n in enumerate(names)
-        })  # fmt: skip
-        odds = np.log(prior_inclusion / (1 - prior_inclusion))
-        prob = lambda lbf: 1.0 / (1.0 + np.exp(-(lbf + odds).clip(-50, 50)))  # noqa: E731
-        out["chain_probability"] = prob(out["log_bayes_factor"])
-        out["probability"] = out["chain_probability"].mean("chain")
-        out.attrs["prior_inclusion"] = prior_inclusion
-        return out
+        return refit_evidence(ev, panel.nodes, prior_inclusion)
 
     def roas(self, by_dims: bool = False) -> pd.Series | pd.DataFrame:
         """Return on ad spend per channel: total contribution (original units) / total spend

@@ -58,6 +58,8 @@ ALLOWLIST: dict[str, str] = {
     + "test_pymc_forecast_matches_posterior_predictive_mean",
     # the study fits a pymc-marketing MMM (MCMC): the CLI's quick demo runs it end to end
     "pymc_dice.workflow.run_study": "tests/test_cli.py::test_quick_demo_writes_the_full_report",
+    # its example needs a fitted model (the facade stays within its line cap): the test has one
+    "pymc_dice.mmm.DiceMMM.edge_evidence": "tests/test_evidence.py::test_facade_dataset",
     "pymc_dice.workflow.fit_bayesian": "tests/test_cli.py::test_quick_demo_writes_the_full_report",
     "pymc_dice.workflow.diagnose_saved": "tests/test_cli.py::test_fit_then_diagnose_round_trip",
 }

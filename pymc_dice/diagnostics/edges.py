@@ -25,6 +25,7 @@ __all__ = [
     "calibration_table",
     "channel_evidence",
     "inclusion_probability",
+    "refit_evidence",
 ]
 
 #: An edge is material when its mean effect exceeds 1 % of its target's mean level. Below
@@ -139,3 +140,38 @@ def channel_evidence(
     best = inclusion.sel(source=list(channels)).max("target")
     values = np.where(best.values >= threshold, "effect", NO_EVIDENCE)
     return pd.Series(values, index=pd.Index(list(channels), name="channel"), name="evidence")
+
+
+def refit_evidence(
+    values: np.ndarray, nodes: Sequence[str], prior_inclusion: float = 0.5
+) -> xr.Dataset:
+    """Refit Bayes factors ``values: [chain, 3, N, N]`` (log Bayes factor, fit change, Occam
+    factor per edge; NaN on edges not tested) as a Dataset: ``log_bayes_factor``,
+    ``delta_fit`` and ``occam`` per ``(chain, source, target)``; ``chain_probability``, the
+    inclusion probability at prior inclusion probability ``prior_inclusion``; and
+    ``probability``, its mean over chains (what ``DiceMMM.graph_`` reports with
+    ``support="refit"``).
+
+    Examples
+    --------
+    >>> v = np.full((1, 3, 2, 2), np.nan)
+    >>> v[0, :, 0, 1] = [np.log(3.0), 3.0, np.log(3.0) - 3.0]  # Bayes factor 3
+    >>> ds = refit_evidence(v, ["tv", "y"])
+    >>> round(float(ds["probability"].sel(source="tv", target="y")), 3)  # 3 / (3 + 1)
+    0.75
+    >>> round(float(refit_evidence(v, ["tv", "y"], 0.25)["probability"][0, 1]), 3)  # 1 / 2
+    0.5
+    """
+    if not 0 < prior_inclusion < 1:
+        raise DataValidationError(f"prior_inclusion must be in (0, 1), got {prior_inclusion}")
+    values = np.asarray(values, dtype=float)
+    names = ("log_bayes_factor", "delta_fit", "occam")
+    coords = {"chain": np.arange(values.shape[0]), "source": list(nodes), "target": list(nodes)}
+    dims = ("chain", "source", "target")
+    out = xr.Dataset({n: (dims, values[:, k]) for k, n in enumerate(names)}, coords=coords)
+    odds = np.log(prior_inclusion / (1 - prior_inclusion))
+    logit = (out["log_bayes_factor"] + odds).clip(-50, 50)
+    out["chain_probability"] = 1.0 / (1.0 + np.exp(-logit))
+    out["probability"] = out["chain_probability"].mean("chain")
+    out.attrs["prior_inclusion"] = prior_inclusion
+    return out
