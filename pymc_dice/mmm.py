@@ -396,8 +396,9 @@ class DiceMMM(PymcMarketingAPI):
         probability that each edge's effect is material, mean over seeds
         (:meth:`~pymc_dice.ensemble.FittedEnsemble.edge_inclusion`; docs/structural.md, "Which
         edges carry an effect"), or with ``support="refit"`` the refit Bayes factors'
-        inclusion probabilities (:meth:`edge_evidence`, computed by the fit); other arms their stage-1 probabilities (:attr:`graph_stage1_`),
-        or their fixed graph without an encoder (zeros for ``dense``)."""
+        inclusion probabilities (:meth:`edge_evidence`, computed by the fit); other arms
+        their stage-1 probabilities (:attr:`graph_stage1_`), or their fixed graph without an
+        encoder (zeros for ``dense``)."""
         self._check_fitted()
         if self.ensemble_.structural:  # computed once by the fit, kept in the results
             prob = self.idata.posterior["edge_probability"].isel(draw=0, drop=True)

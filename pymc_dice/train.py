@@ -683,7 +683,10 @@ def edge_evidence(arms, panel: Panel, tcfg: TrainerConfig, *, progressbar=None, 
         graph = torch.as_tensor(arm.graph_input(), dtype=torch.float64, device=x.device)
         live = graph.ne(0) & data.candidates & dec.allowed.bool()
         edges = [tuple(e) for e in live.nonzero().tolist()]
-        bar = lambda it, k=k: tqdm(it, desc=f"edge evidence {k}", disable=not progressbar, leave=False)  # noqa: E731
+
+        def bar(it, k=k):  # one progress bar per chain
+            return tqdm(it, desc=f"edge evidence {k}", disable=not progressbar, leave=False)
+
         ev = edge_bayes_factors(dec, x, c, graph, edges, progress=bar, **kw)
         out.append(torch.stack([ev.log_bf, ev.delta_fit, ev.occam]).cpu().numpy())
     return np.stack(out)

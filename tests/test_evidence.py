@@ -128,9 +128,10 @@ def test_facade_dataset(national_fit):
 def test_facade_errors(national_fit):
     with pytest.raises(ValueError, match="prior_inclusion"):
         national_fit.edge_evidence(prior_inclusion=1.0)
+    tcfg = {"epochs_stage1": 1, "epochs_stage2": 1, "horizon": 2}
     gru = DiceMMM(date_column="date", channel_columns=["tv", "social"],
                   model_config={"decoder": "graph-safe", "hidden_size": 4},
-                  trainer_config={"epochs_stage1": 1, "epochs_stage2": 1, "horizon": 2})  # fmt: skip
+                  trainer_config=tcfg)  # fmt: skip
     gru.fit(national(n_channels=2, n_periods=40, seed=0).df.drop(columns=["price", "event"]),
             progressbar=False, random_seed=0)  # fmt: skip
     with pytest.raises(ConfigError, match="structural"):
