@@ -15,6 +15,7 @@ probabilities, of stage 1, and of AR-CIG on the deployed and on the selected gra
 
     python benchmarks/bench_edges.py [--geos 10] [--weeks 80] [--seeds 0 1 2] [--refit]
                                      [--sparse-target] [--skip-geo] [--adstock delayed]
+                                     [--saturation hill]
 """
 
 from __future__ import annotations
@@ -158,10 +159,12 @@ def main(argv=None) -> None:
     parser.add_argument("--refit", action="store_true", help="refit Bayes factors too")
     parser.add_argument("--adstock", choices=["geometric", "delayed", "free"], default=None,
                         help="the structural carryover family (default: the model's)")
+    parser.add_argument("--saturation", choices=["logistic", "hill"], default=None,
+                        help="the structural saturation family (default: the model's)")
     parser.add_argument("--skip-geo", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    mc = {} if args.adstock is None else {"adstock": args.adstock}
+    mc = {k: v for k, v in (("adstock", args.adstock), ("saturation", args.saturation)) if v}
     if not args.skip_geo:
         runs = [geo_run(args.geos, args.weeks, s, args.refit, **mc) for s in args.seeds]
         print(f"\ngeo_panel {args.geos} geos x {args.weeks} weeks (default DiceMMM, 1 chain)\n")
