@@ -16,6 +16,8 @@ ARMS: tuple[str, ...] = Arm.__args__  # type: ignore[attr-defined]
 SupportMethod = Literal[
     "threshold", "topk", "stability", "validation", "effect", "posterior", "refit"
 ]
+#: support rules read off a fitted structural decoder (its posterior, or refits of it)
+STRUCTURAL_SUPPORTS: tuple[str, ...] = ("posterior", "refit")
 
 
 class StrictConfig(BaseModel):

@@ -64,7 +64,7 @@ from pymc_dice import budget as budget_mod
 from pymc_dice import io as model_io
 from pymc_dice.arms import arm_spec, is_structural, prepare_panel
 from pymc_dice.compat import PymcMarketingAPI
-from pymc_dice.config import ModelConfig, TrainerConfig
+from pymc_dice.config import STRUCTURAL_SUPPORTS, ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles
 from pymc_dice.diagnostics.edges import refit_evidence
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
@@ -419,7 +419,7 @@ class DiceMMM(PymcMarketingAPI):
         with ``support="posterior"`` or ``"refit"``, the edges whose :attr:`graph_` is at least
         ``threshold`` (:func:`~pymc_dice.graph.select_posterior`)."""
         self._check_fitted()
-        if self.model_cfg.support in ("posterior", "refit") and self.ensemble_.structural:
+        if self.model_cfg.support in STRUCTURAL_SUPPORTS and self.ensemble_.structural:
             cand = graph_dataarray(self.arms_[0].candidates, self.panel_.nodes)
             return select_posterior(self.graph_, cand, self.model_cfg.threshold).graph
         return self.ensemble_.selected_graph()

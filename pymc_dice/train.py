@@ -31,7 +31,7 @@ from pymc_dice.arms import (
     prepare_panel,
     resolve_device,
 )
-from pymc_dice.config import ModelConfig, TrainerConfig
+from pymc_dice.config import STRUCTURAL_SUPPORTS, ModelConfig, TrainerConfig
 from pymc_dice.data import Panel
 from pymc_dice.distributed import fit_seeds_ray
 from pymc_dice.ensemble import PanelTensors, rollout_errors
@@ -311,7 +311,7 @@ def _select_support(
         return select_effect(
             graph_dataarray(strength, nodes, name="effect_strength"), cand, mcfg.threshold
         )
-    if mcfg.support in ("posterior", "refit"):  # stage 1 is evidence; the structural fit selects
+    if mcfg.support in STRUCTURAL_SUPPORTS:  # stage 1 is evidence; the structural fit selects
         if not is_structural(mcfg):
             raise ConfigError(
                 f"support={mcfg.support!r} reads a structural decoder's fit; decoder "

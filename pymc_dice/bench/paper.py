@@ -54,7 +54,7 @@ import xarray as xr
 
 from pymc_dice.arms import arm_spec
 from pymc_dice.bench.report import write_report
-from pymc_dice.config import SupportMethod
+from pymc_dice.config import STRUCTURAL_SUPPORTS, SupportMethod
 from pymc_dice.sweep import Job, load_cached, make_jobs, run_grid, to_dataset, write_json
 
 __all__ = [
@@ -529,7 +529,7 @@ def run_bench(
     if supports is None and not quick:
         supports = ALL_SUPPORTS if decoder == "structural" else SUPPORTS
     labels = expand_arms(arms, supports)
-    if decoder != "structural" and any(lab.endswith("/posterior") for lab in labels):
+    if decoder != "structural" and any(parse_arm(lab)[1] in STRUCTURAL_SUPPORTS for lab in labels):
         raise ValueError(
             "support 'posterior' reads the structural decoder's posterior: add "
             "--decoder structural (decoder='structural'), or drop 'posterior'"
