@@ -14,10 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Arm = Literal["dice-hard", "dice-soft", "nograph", "fullgraph", "oracle", "dense", "causalmmm"]
 ARMS: tuple[str, ...] = Arm.__args__  # type: ignore[attr-defined]
 SupportMethod = Literal[
-    "threshold", "topk", "stability", "validation", "effect", "posterior", "refit"
+    "threshold", "topk", "stability", "validation", "effect", "granger", "posterior", "refit"
 ]
 #: support rules read off a fitted structural decoder (its posterior, or refits of it)
 STRUCTURAL_SUPPORTS: tuple[str, ...] = ("posterior", "refit")
+#: support rules whose graph the encoder did not sample: stage 2 trains and predicts on it
+FIXED_SUPPORTS: tuple[str, ...] = ("effect", "granger")
+#: support rules whose edge probabilities a structural fit reports as its graph
+EVIDENCE_SUPPORTS: tuple[str, ...] = (*STRUCTURAL_SUPPORTS, "granger")
 
 
 class StrictConfig(BaseModel):

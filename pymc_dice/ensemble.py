@@ -29,7 +29,7 @@ import xarray as xr
 from torch.nn import functional as F
 
 from pymc_dice.arms import TrainedArm, arm_spec
-from pymc_dice.config import ModelConfig
+from pymc_dice.config import FIXED_SUPPORTS, ModelConfig
 from pymc_dice.data import Panel, Roles, forecast_origins
 from pymc_dice.diagnostics.edges import EFFECT_DELTA, inclusion_probability
 from pymc_dice.exceptions import ConfigError
@@ -148,7 +148,7 @@ def sample_graphs(
 ) -> np.ndarray:
     """Graph inputs ``[chain, draw, S, N, N]`` (float32) for predictions: ``n_draws``
     Gumbel-sigmoid samples of each frozen encoder for arms with graph draws (unless stage 2
-    trained on the selected graph, ``support="effect"``, or is structural: its draws are
+    trained on the selected graph, ``support="effect"`` or ``"granger"``, or is structural: its draws are
     parameter draws), else the deployed graph.
 
     Examples
@@ -166,8 +166,8 @@ def sample_graphs(
     s_len, n = panel.values.shape[0], len(panel.nodes)
     out = np.zeros((len(arms), n_draws, s_len, n, n), dtype=np.float32)
     x_train = None
-    # support="effect" trains stage 2 on the selected graph only: predict with that graph
-    sample = mcfg.support != "effect"
+    # support="effect" / "granger" train stage 2 on the selected graph: predict with that graph
+    sample = mcfg.support not in FIXED_SUPPORTS
     for k, arm in enumerate(arms):
         spec = arm.spec
         if sample and spec.graph_draws and arm.encoder is not None and arm.param_draws is None:

@@ -64,7 +64,7 @@ from pymc_dice import budget as budget_mod
 from pymc_dice import io as model_io
 from pymc_dice.arms import arm_spec, is_structural, prepare_panel
 from pymc_dice.compat import PymcMarketingAPI
-from pymc_dice.config import STRUCTURAL_SUPPORTS, ModelConfig, TrainerConfig
+from pymc_dice.config import EVIDENCE_SUPPORTS, ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles
 from pymc_dice.diagnostics.edges import refit_evidence
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
@@ -382,10 +382,12 @@ class DiceMMM(PymcMarketingAPI):
         ensemble = FittedEnsemble(roles, panel, arms, seeds, samples, mcfg)
         fit_id = self._id(roles, graph)
         attrs = results_attrs(fit_id, self.version, mcfg, tcfg, roles, seeds, panel.train_end)
-        refit = None  # support="refit": the refit Bayes factors' probabilities are the graph
+        evidence = None  # "refit" / "granger": their probabilities are a structural fit's graph
         if structural and mcfg.support == "refit":
-            refit = self._evidence(arms, panel, progress)["chain_probability"].fillna(0.0).values
-        idata = ensemble.to_idata(attrs, edge_probability=refit)
+            evidence = self._evidence(arms, panel, progress)["chain_probability"].fillna(0.0).values
+        elif structural and mcfg.support == "granger":
+            evidence = np.stack([a.selection.evidence["probability"].fillna(0.0) for a in arms])
+        idata = ensemble.to_idata(attrs, edge_probability=evidence)
         # the only assignment of fitted state: nothing above changed the model
         self.graph_prior_, self.ensemble_, self.idata = graph, ensemble, idata
         return idata
@@ -396,7 +398,9 @@ class DiceMMM(PymcMarketingAPI):
         probability that each edge's effect is material, mean over seeds
         (:meth:`~pymc_dice.ensemble.FittedEnsemble.edge_inclusion`; docs/structural.md, "Which
         edges carry an effect"), or with ``support="refit"`` the refit Bayes factors'
-        inclusion probabilities (:meth:`edge_evidence`, computed by the fit); other arms
+        inclusion probabilities (:meth:`edge_evidence`, computed by the fit), or with
+        ``support="granger"`` the conditional Granger tests' probabilities
+        (:func:`~pymc_dice.diagnostics.granger.granger_evidence`); other arms
         their stage-1 probabilities (:attr:`graph_stage1_`), or their fixed graph without an
         encoder (zeros for ``dense``)."""
         self._check_fitted()
@@ -416,10 +420,10 @@ class DiceMMM(PymcMarketingAPI):
     def selected_graph_(self) -> xr.DataArray:
         """The binary deployed graph ``(source, target)``: edges deployed by at least half of
         the seeds (the selected support, thresholded ``causalmmm`` probabilities, or fixed);
-        with ``support="posterior"`` or ``"refit"``, the edges whose :attr:`graph_` is at least
+        with ``support="posterior"``, ``"refit"`` or ``"granger"``, the edges whose :attr:`graph_` is at least
         ``threshold`` (:func:`~pymc_dice.graph.select_posterior`)."""
         self._check_fitted()
-        if self.model_cfg.support in STRUCTURAL_SUPPORTS and self.ensemble_.structural:
+        if self.model_cfg.support in EVIDENCE_SUPPORTS and self.ensemble_.structural:
             cand = graph_dataarray(self.arms_[0].candidates, self.panel_.nodes)
             return select_posterior(self.graph_, cand, self.model_cfg.threshold).graph
         return self.ensemble_.selected_graph()

@@ -31,8 +31,9 @@ from pymc_dice.arms import (
     prepare_panel,
     resolve_device,
 )
-from pymc_dice.config import STRUCTURAL_SUPPORTS, ModelConfig, TrainerConfig
+from pymc_dice.config import FIXED_SUPPORTS, STRUCTURAL_SUPPORTS, ModelConfig, TrainerConfig
 from pymc_dice.data import Panel
+from pymc_dice.diagnostics.granger import granger_evidence
 from pymc_dice.distributed import fit_seeds_ray
 from pymc_dice.ensemble import PanelTensors, rollout_errors
 from pymc_dice.exceptions import ConfigError
@@ -311,6 +312,12 @@ def _select_support(
         return select_effect(
             graph_dataarray(strength, nodes, name="effect_strength"), cand, mcfg.threshold
         )
+    if mcfg.support == "granger":  # conditional Granger tests on the training dates
+        x_tr, c_tr = (t.double().cpu().numpy() for t in (data.x_train, data.c_train))
+        evidence = granger_evidence(x_tr, nodes, data.n_channels, controls=c_tr,
+                                    max_lag=mcfg.max_lag, same_period=is_structural(mcfg))
+        chosen = select_threshold(evidence["probability"].fillna(0.0), cand, mcfg.threshold)
+        return Selection(chosen.graph, "granger", xr.merge([chosen.evidence, evidence]))
     if mcfg.support in STRUCTURAL_SUPPORTS:  # stage 1 is evidence; the structural fit selects
         if not is_structural(mcfg):
             raise ConfigError(
@@ -459,7 +466,7 @@ def _two_stage(result, spec: ArmSpec, mcfg, tcfg, data, nodes) -> _Stage2:
     decoder = _decoder(mcfg, data, nodes)
 
     def batch_loss(idx):
-        if mcfg.support == "effect":  # the encoder did not pick this graph: train on it
+        if mcfg.support in FIXED_SUPPORTS:  # the encoder did not pick this graph: train on it
             graph = deploy
         else:
             with torch.no_grad():
