@@ -5,12 +5,12 @@ source of ``target``? One pooled least-squares regression per non-channel node, 
 and date fixed effects, answers it for every candidate edge at once (docs/concepts.md,
 "Support rules"; docs/benchmarks.md, "Edge recovery"):
 
-- **Channel sources** enter as a block of lags ``1..L`` (``0..L`` with ``same_period``) in
-  two bases, the series-normalised value and its ``log1p`` (a saturating curve), beside the
-  raw lags of every candidate mediator source, so a channel that acts only through a
-  mediator adds nothing.
+- **Channel sources** enter as a block of lags ``1..L`` (``0..L`` with ``same_period``) of
+  their log spend (saturation curves are sigmoid in log spend), beside the raw lags of
+  every candidate mediator source, so a channel that acts only through a mediator adds
+  nothing.
 - **Mediator sources** enter as their *innovations*: each series' residual of the mediator
-  regressed on its own lags and its candidate sources. A mediator driven by co-moving
+  regressed on its own lags and its candidate sources' lags (channels raw and logged). A mediator driven by co-moving
   channels is a smooth proxy of the shared budget, and through a per-series saturation it
   predicts the target beyond any pooled curve of the channels; its innovation is not, and
   under "no edge" it is independent of the target. The channels' blocks stay in that
@@ -40,6 +40,13 @@ __all__ = ["granger_evidence"]
 #: weekly rows and up to fifty co-moving features it keeps the solve well posed and shrinks
 #: the fit by about 1 % (a residual that keeps its mediator's own shock, not a noisier one)
 INNOVATION_RIDGE = 1.0
+#: offset of the log of a channel's series-normalised spend (1 = the series' mean spend),
+#: which keeps a dark week finite. Hill and logistic saturation are sigmoid in log spend, so
+#: log-spend lags follow them where raw spend does not (sparse_target, 20 seeds: edge nAUPRC
+#: 0.96 against 0.35 for raw spend). 0.01 against 0.001 / 0.1: the same sparse_target
+#: selection as 0.001 (0.1 adds 6 false edges in 20 seeds); rawlog's dark weeks want a
+#: larger one (per-series AUROC 0.84 / 0.87 / 0.90 at 0.001 / 0.01 / 0.1)
+LOG_OFFSET = 0.01
 #: weeks per year, for the Fourier terms of a single-series panel (no date fixed effects)
 WEEKS_PER_YEAR = 52.18
 
@@ -48,6 +55,11 @@ def _lags(a: np.ndarray, lags: range, n_lags: int) -> np.ndarray:
     """``a [S, T]`` at each lag in ``lags``, aligned on dates ``n_lags..T-1``: ``[S, T-L, k]``."""
     t_len = a.shape[1]
     return np.stack([a[:, n_lags - lag : t_len - lag] for lag in lags], axis=-1)
+
+
+def _log(spend: np.ndarray) -> np.ndarray:
+    """Log of series-normalised spend, offset by :data:`LOG_OFFSET`."""
+    return np.log(spend + LOG_OFFSET)
 
 
 def _demean(a: np.ndarray, dates: bool) -> np.ndarray:
@@ -72,7 +84,9 @@ def _innovations(
     out = {}
     for m in range(n_channels, n_nodes - 1):
         feats = [_lags(x[..., m], range(1, n_lags + 1), n_lags)]
-        feats += [_lags(x[..., j], lag_sets[j], n_lags) for j in np.flatnonzero(cand[:, m])]
+        sources = np.flatnonzero(cand[:, m])
+        feats += [_lags(x[..., j], lag_sets[j], n_lags) for j in sources]
+        feats += [_lags(_log(x[..., j]), lag_sets[j], n_lags) for j in sources if j < n_channels]
         design = np.concatenate(feats, axis=-1)
         design = design - design.mean(axis=1, keepdims=True)
         sd = design.std(axis=1, keepdims=True)
@@ -206,13 +220,7 @@ def granger_evidence(
         channels = sources[sources < n_channels]
         mediators = sources[sources >= n_channels]
         own = _lags(x[..., i], range(1, max_lag + 1), max_lag)
-        chan = [
-            np.concatenate(
-                [_lags(x[..., j], lag_sets[j], max_lag), _lags(np.log1p(x[..., j]), lag_sets[j],
-                                                                max_lag)], axis=-1
-            )
-            for j in channels
-        ]
+        chan = [_lags(_log(x[..., j]), lag_sets[j], max_lag) for j in channels]
         raw = [_lags(x[..., j], lag_sets[j], max_lag) for j in mediators]
         resp = x[:, max_lag:, i]
         base_i = np.concatenate([*base, own], axis=-1)
