@@ -1,0 +1,148 @@
+"""Conditional Granger tests of candidate edges (pymc_dice.diagnostics.granger) and the
+``support="granger"`` rule: the paper's sparse_target graph is recovered, a co-moving placebo
+is not credited, the evidence does not depend on a series' scale, and bad input fails
+clearly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from pymc_dice import DiceMMM
+from pymc_dice.data import Panel, Roles
+from pymc_dice.diagnostics.granger import granger_evidence
+from pymc_dice.diagnostics.metrics import nauprc
+from pymc_dice.ensemble import sample_graphs
+from pymc_dice.exceptions import DataValidationError
+from pymc_dice.graph import candidate_mask
+from pymc_dice.simulate import geo_panel, national, sparse_target
+
+
+def evidence(sim, **kwargs):
+    """The Granger evidence of a simulated panel, its nodes and its candidate mask."""
+    panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.2)
+    controls = panel.controls if panel.roles.control_columns else None
+    ev = granger_evidence(panel.values, panel.nodes, panel.n_channels, controls=controls,
+                          **kwargs)  # fmt: skip
+    cand = candidate_mask(panel.nodes, panel.roles.channel_columns, panel.roles.target_column)
+    return ev, cand
+
+
+def model(sim, **model_config) -> DiceMMM:
+    r = sim.roles
+    return DiceMMM(
+        date_column=r["date_column"], channel_columns=list(r["channel_columns"]),
+        mediator_columns=list(r["mediator_columns"]) or None,
+        control_columns=list(r["control_columns"]) or None, target_column=r["target_column"],
+        dims=list(r["dims"]) or None, model_config=model_config,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [0, 2, 5])
+def test_recovers_sparse_target_graph(seed):
+    # The paper's panel (96 series x 104 weeks, co-movement 0.99): on seeds 0-19 the test
+    # selects 97 of the 98 true edges with 10 false ones (benchmarks/bench_granger.py), and
+    # on seeds 0, 2, 5 and 7 its selection is the true graph exactly, so any change that
+    # loses an edge or credits a proxy fails here.
+    sim = sparse_target(seed=seed)
+    ev, cand = evidence(sim, max_lag=4)
+    picked = (ev["probability"].fillna(0.0) >= 0.5) & cand.astype(bool)
+    truth = sim.truth["graph"].astype(bool).reindex_like(picked)
+    assert (picked == truth).all(), (picked != truth).to_series()[lambda s: s].index.tolist()
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_ranks_sparse_target_edges_at_quick_size(seed):
+    # 32 series x 60 weeks: seeds 0-19 average nAUPRC 0.92 (min 0.67), seeds 1 and 3 give
+    # 0.80 and 1.00; 0.7 leaves room for rounding while a random score averages 0.
+    sim = sparse_target(n_series=32, n_periods=60, seed=seed)
+    ev, cand = evidence(sim, max_lag=4)
+    assert nauprc(ev["log_bayes_factor"].fillna(-1e6), sim.truth["graph"], cand) > 0.7
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_placebo_not_credited(seed):
+    # geo_panel's placebo follows tv's spend at correlation 0.97 and has no effect. Over 20
+    # seeds at this size and at 60 geos x 120 weeks its largest edge probability is below
+    # 0.001 (1.5e-4 at most on seeds 0-4), while the same test selects 2-4 real edges here.
+    sim = geo_panel(n_geos=10, n_periods=80, seed=seed)
+    ev, cand = evidence(sim, max_lag=4, same_period=True)
+    prob = ev["probability"].fillna(0.0)
+    assert float(prob.sel(source="placebo").max()) < 0.01
+    real = sim.truth["graph"].astype(bool).reindex_like(prob)
+    assert int(((prob >= 0.5) & real).sum()) >= 2
+
+
+def test_series_scale_and_prior_odds():
+    sim = sparse_target(n_series=8, n_periods=60, seed=0)
+    nodes = list(sim.truth["source"].values)
+    x = sim.df[nodes].to_numpy().reshape(8, 60, len(nodes))
+    ev = granger_evidence(x, nodes, 5, max_lag=2)
+    scaled = x.copy()
+    scaled[3] *= 1000.0  # one market a thousand times larger: each series is normalised
+    np.testing.assert_allclose(
+        granger_evidence(scaled, nodes, 5, max_lag=2)["log_bayes_factor"], ev["log_bayes_factor"],
+        rtol=1e-6, atol=1e-6,
+    )
+    lbf = ev["log_bayes_factor"]
+    assert int(np.isfinite(lbf).sum()) == int(candidate_mask(nodes, nodes[:5], "y").sum())
+    odds = granger_evidence(x, nodes, 5, max_lag=2, prior_inclusion=0.9)["probability"]
+    inner = (abs(lbf) < 20).values  # off the clip at +-50
+    logit = np.log(odds / (1 - odds)) - np.log(ev["probability"] / (1 - ev["probability"]))
+    np.testing.assert_allclose(logit.values[inner], np.log(9.0), rtol=1e-6)
+
+
+def test_single_series_gets_seasonal_terms():
+    sim = national(n_periods=156, seed=0)  # one series: no date fixed effects
+    ev, cand = evidence(sim, max_lag=3, same_period=True)
+    lbf = ev["log_bayes_factor"].where(cand)
+    assert np.isfinite(lbf.sel(target="y", source=sim.channels)).all()
+    assert ev.attrs["n_obs"] == 156 - 3 and ev.attrs["same_period"] == 1
+
+
+def test_bad_input_is_named():
+    nodes = ["tv", "radio", "visits", "y"]
+    x = np.random.default_rng(0).uniform(1, 2, (2, 40, 4))
+    with pytest.raises(DataValidationError, match="4 nodes"):
+        granger_evidence(x[..., :3], nodes, 2)
+    bad = x.copy()
+    bad[1, 5, 2] = np.nan
+    with pytest.raises(DataValidationError, match="'visits'.*NaN"):
+        granger_evidence(bad, nodes, 2)
+    with pytest.raises(DataValidationError, match="too few.*max_lag=10"):
+        granger_evidence(x, nodes, 2, max_lag=10)
+    with pytest.raises(DataValidationError, match="prior_inclusion"):
+        granger_evidence(x, nodes, 2, prior_inclusion=1.0)
+    with pytest.raises(DataValidationError, match="max_lag"):
+        granger_evidence(x, nodes, 2, max_lag=0)
+
+
+def test_graph_safe_arm_trains_on_the_granger_graph():
+    sim = sparse_target(n_series=16, n_periods=50, seed=0)
+    mmm = model(sim, decoder="graph-safe", support="granger", hidden_size=8)
+    mmm.fit(sim.df, progressbar=False, random_seed=0, draws=2)
+    arm = mmm.arms_[0]
+    ev = arm.selection.evidence
+    assert arm.selection.method == "granger"
+    expected = (ev["probability"].fillna(0.0) > mmm.model_cfg.threshold).astype(float)
+    assert (arm.selection.graph == expected).all()
+    assert (mmm.selected_graph_ == expected).all()
+    # the encoder did not pick this graph: predictions use it, never encoder samples
+    graphs = sample_graphs(mmm.arms_, mmm.panel_, mmm.model_cfg, 2)
+    assert (graphs == expected.values.astype(np.float32)).all()
+    np.testing.assert_array_equal(arm.graph_input(), expected.values)
+
+
+def test_structural_fit_reports_granger_graph():
+    sim = geo_panel(n_geos=6, n_periods=60, seed=0)
+    mmm = model(sim, support="granger", max_lag=3)
+    torch.manual_seed(0)
+    mmm.fit(sim.df, progressbar=False, random_seed=0, draws=4)
+    ev = mmm.arms_[0].selection.evidence
+    np.testing.assert_allclose(mmm.graph_, ev["probability"].fillna(0.0))
+    assert (mmm.selected_graph_ == (mmm.graph_ >= mmm.model_cfg.threshold)).all()
+    # every candidate edge stays deployed: ROAS does not depend on the test
+    assert mmm.arms_[0].graph_input().sum() == candidate_mask(
+        list(mmm.panel_.nodes), sim.channels, "y"
+    ).sum()
