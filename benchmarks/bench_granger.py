@@ -51,7 +51,7 @@ def simulate(preset: str, size: str, seed: int):
     return getattr(sim_mod, preset)(seed=seed, **SIZES[preset][size])
 
 
-def score(sim, max_lag: int, same_period: bool) -> dict:
+def score(sim, max_lag: int, same_period: bool, same_period_mediators: bool = False) -> dict:
     """Granger evidence of one simulated panel, scored against its true graph(s)."""
     panel = Panel.from_frame(sim.df, Roles(**sim.roles), val_fraction=0.2)
     nodes, n_ch = list(panel.nodes), panel.n_channels
@@ -59,7 +59,8 @@ def score(sim, max_lag: int, same_period: bool) -> dict:
     controls = panel.controls if panel.roles.control_columns else None
     start = time.perf_counter()
     ev = granger_evidence(x, nodes, n_ch, controls=controls, max_lag=max_lag,
-                          same_period=same_period)  # fmt: skip
+                          same_period=same_period,
+                          same_period_mediators=same_period_mediators)  # fmt: skip
     seconds = time.perf_counter() - start
     cand = candidate_mask(nodes, panel.roles.channel_columns, panel.roles.target_column)
     graphs = sim.truth["graphs"].reindex(source=nodes, target=nodes)
@@ -81,8 +82,9 @@ def score(sim, max_lag: int, same_period: bool) -> dict:
     if len(graphs["graph_id"]) > 1:  # a graph per group or per series: each series alone
         ids = sim.truth["series_graph"].values
         per = np.stack([
-            granger_evidence(x[s : s + 1], nodes, n_ch, max_lag=max_lag,
-                             same_period=same_period)["log_bayes_factor"].fillna(-1e6).values
+            granger_evidence(x[s : s + 1], nodes, n_ch, max_lag=max_lag, same_period=same_period,
+                             same_period_mediators=same_period_mediators)["log_bayes_factor"]
+            .fillna(-1e6).values
             for s in range(x.shape[0])
         ])  # fmt: skip
         dims = ("series", "source", "target")
@@ -117,13 +119,15 @@ def main(argv=None) -> None:
     parser.add_argument("--max-lag", type=int, default=4, help="ModelConfig.max_lag")
     parser.add_argument("--same-period", action="store_true",
                         help="channels act from lag 0 (what a structural DiceMMM uses)")
+    parser.add_argument("--same-period-mediators", action="store_true",
+                        help="mediators act from lag 0 too (a structural DiceMMM's default)")
     parser.add_argument("--posterior", action="store_true",
                         help="geo_panel: also fit the default DiceMMM (about 1 min a seed)")
     args = parser.parse_args(argv)
     runs = []
     for seed in range(args.seeds):
         sim = simulate(args.preset, args.size, seed)
-        run = score(sim, args.max_lag, args.same_period)
+        run = score(sim, args.max_lag, args.same_period, args.same_period_mediators)
         if args.posterior:
             posterior_scores(sim, run, seed)
         runs.append(run)
@@ -136,7 +140,8 @@ def main(argv=None) -> None:
                  "{} / {} / {}".format(*(sum(r[k] for r in runs) for k in ("tp", "fp", "fn"))),
                  f"{np.mean([r['seconds'] for r in runs]):.3f}"])  # fmt: skip
     print(f"\n{args.preset} ({args.size}: {SIZES[args.preset][args.size]}), max_lag "
-          f"{args.max_lag}, same_period {args.same_period}, {args.seeds} seeds\n")  # fmt: skip
+          f"{args.max_lag}, same_period {args.same_period}, same_period_mediators "
+          f"{args.same_period_mediators}, {args.seeds} seeds\n")  # fmt: skip
     print("\n".join(md_table(header, rows)))
     print(f"\nmin AUROC {np.min([r['auroc'] for r in runs]):.3f}, min nAUPRC "
           f"{np.min([r['nauprc'] for r in runs]):.3f}")  # fmt: skip

@@ -420,8 +420,8 @@ class DiceMMM(PymcMarketingAPI):
     def selected_graph_(self) -> xr.DataArray:
         """The binary deployed graph ``(source, target)``: edges deployed by at least half of
         the seeds (the selected support, thresholded ``causalmmm`` probabilities, or fixed);
-        with ``support="posterior"``, ``"refit"`` or ``"granger"``, the edges whose :attr:`graph_` is at least
-        ``threshold`` (:func:`~pymc_dice.graph.select_posterior`)."""
+        with ``support="posterior"``, ``"refit"`` or ``"granger"``, the edges whose
+        :attr:`graph_` is at least ``threshold`` (:func:`~pymc_dice.graph.select_posterior`)."""
         self._check_fitted()
         if self.model_cfg.support in EVIDENCE_SUPPORTS and self.ensemble_.structural:
             cand = graph_dataarray(self.arms_[0].candidates, self.panel_.nodes)

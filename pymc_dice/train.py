@@ -314,8 +314,9 @@ def _select_support(
         )
     if mcfg.support == "granger":  # conditional Granger tests on the training dates
         x_tr, c_tr = (t.double().cpu().numpy() for t in (data.x_train, data.c_train))
-        evidence = granger_evidence(x_tr, nodes, data.n_channels, controls=c_tr,
-                                    max_lag=mcfg.max_lag, same_period=is_structural(mcfg))
+        same = is_structural(mcfg)  # a structural decoder's edges act from the same week
+        evidence = granger_evidence(x_tr, nodes, data.n_channels, controls=c_tr, same_period=same,
+            max_lag=mcfg.max_lag, same_period_mediators=same and mcfg.same_period_mediators)
         chosen = select_threshold(evidence["probability"].fillna(0.0), cand, mcfg.threshold)
         return Selection(chosen.graph, "granger", xr.merge([chosen.evidence, evidence]))
     if mcfg.support in STRUCTURAL_SUPPORTS:  # stage 1 is evidence; the structural fit selects
