@@ -110,6 +110,10 @@ def test_bad_input_is_named():
     bad[1, 5, 2] = np.nan
     with pytest.raises(DataValidationError, match="'visits'.*NaN"):
         granger_evidence(bad, nodes, 2)
+    neg = x.copy()
+    neg[0, 3, 1] = -1.0
+    with pytest.raises(DataValidationError, match="'radio' has negative spend"):
+        granger_evidence(neg, nodes, 2)
     with pytest.raises(DataValidationError, match="too few.*max_lag=10"):
         granger_evidence(x, nodes, 2, max_lag=10)
     with pytest.raises(DataValidationError, match="prior_inclusion"):

@@ -212,6 +212,12 @@ def granger_evidence(
             f"column {nodes[int(np.flatnonzero(bad)[0])]!r} has NaN or infinite values: "
             "fill or drop them before the Granger test"
         )
+    negative = (x[..., :n_channels] < 0).any(axis=(0, 1))
+    if negative.any():
+        raise DataValidationError(
+            f"channel {nodes[int(np.flatnonzero(negative)[0])]!r} has negative spend: the test "
+            "reads log spend; fix or drop those rows"
+        )
     scale = np.abs(x).mean(axis=1, keepdims=True)
     x = x / np.where(scale > 0, scale, 1.0)
     cand = candidate_mask(nodes, nodes[:n_channels], nodes[-1]).values.astype(bool)
