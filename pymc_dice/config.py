@@ -96,7 +96,7 @@ class ModelConfig(StrictConfig):
     prior_rate: float = Field(0.2, gt=0, lt=1, description="sparse Bernoulli prior rate rho")
     kl_weight: float = Field(1.0, ge=0, description="weight of the KL term per candidate edge")
     support: SupportMethod = Field(
-        "effect", description="support-selection method (see docs/concepts.md)"
+        "granger", description="support-selection method (see docs/concepts.md)"
     )
     threshold: float = Field(
         0.5, gt=0, lt=1, description="edge-probability threshold; relative strength for 'effect'"

@@ -581,15 +581,17 @@ class FittedEnsemble:
 
     def to_idata(self, attrs: dict, edge_probability=None) -> xr.DataTree:
         """The results tree (:func:`pymc_dice.idata.build_idata`): :meth:`_result_arrays`, edge
-        probabilities (``edge_probability`` ``[chain, N, N]``, else the arms'), data, scales;
-        warns when the per-draw arrays would take over a quarter of the memory."""
+        probabilities (``edge_probability`` ``[chain, N, N]``, else the support's or arms'),
+        data, scales; warns when the per-draw arrays would take over a quarter of the memory."""
         panel, roles, n_ch = self.panel, self.panel.roles, self.panel.n_channels
         sizes = (len(self.arms), self.n_draws, len(panel.series), len(panel.dates), n_ch)
         check_results_memory(*sizes, stacklevel=3)  # to_idata, fit, the caller of fit
         y_pred, contrib = self._result_arrays()
         raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
         ctrl = panel.control_scaler.inverse(panel.controls)
-        edge_prob = edge_probability
+        edge_prob, tests = edge_probability, [a.selection.evidence for a in self.arms if a.selection]
+        if edge_prob is None and self.structural and tests and "probability" in tests[0]:
+            edge_prob = np.stack([t["probability"].fillna(0.0).values for t in tests])  # granger
         if edge_prob is None:
             edge_prob = self.edge_inclusion().values if self.structural else self.edge_probability()
         tree = build_idata(

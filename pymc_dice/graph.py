@@ -326,6 +326,27 @@ def select_posterior(
     return Selection(_from_flat(chosen, inclusion), "posterior", ev)
 
 
+def select_granger(
+    evidence: xr.Dataset, candidates: xr.DataArray, threshold: float = 0.5
+) -> Selection:
+    """Edges whose conditional Granger inclusion probability is at least ``threshold``.
+
+    ``evidence`` is :func:`pymc_dice.diagnostics.granger.granger_evidence`'s Dataset (its
+    ``probability``, NaN off the candidate edges); it is kept as the selection's evidence.
+
+    Examples
+    --------
+    >>> p = graph_dataarray([[0, 0.2, 0.7], [0, 0, 0.9], [0, 0, 0]], ["tv", "m", "y"])
+    >>> sel = select_granger(xr.Dataset({"probability": p}), candidate_mask(["tv", "m", "y"],
+    ...                      ["tv"], "y"))
+    >>> edge_list(sel.graph), sel.method, int(sel.evidence["n_edges"])
+    (['tv->y', 'm->y'], 'granger', 2)
+    """
+    chosen = select_posterior(evidence["probability"].fillna(0.0), candidates, threshold)
+    ev = evidence.assign(threshold=threshold, n_edges=chosen.evidence["n_edges"])
+    return Selection(chosen.graph, "granger", ev)
+
+
 def keep_channel_paths(selection: Selection, channels: Sequence[str], target: str) -> Selection:
     """Give back every channel a path to the target that support selection cut.
 

@@ -382,12 +382,10 @@ class DiceMMM(PymcMarketingAPI):
         ensemble = FittedEnsemble(roles, panel, arms, seeds, samples, mcfg)
         fit_id = self._id(roles, graph)
         attrs = results_attrs(fit_id, self.version, mcfg, tcfg, roles, seeds, panel.train_end)
-        evidence = None  # "refit" / "granger": their probabilities are a structural fit's graph
+        refit = None  # support="refit": the refit Bayes factors' probabilities are the graph
         if structural and mcfg.support == "refit":
-            evidence = self._evidence(arms, panel, progress)["chain_probability"].fillna(0.0).values
-        elif structural and mcfg.support == "granger":
-            evidence = np.stack([a.selection.evidence["probability"].fillna(0.0) for a in arms])
-        idata = ensemble.to_idata(attrs, edge_probability=evidence)
+            refit = self._evidence(arms, panel, progress)["chain_probability"].fillna(0.0).values
+        idata = ensemble.to_idata(attrs, edge_probability=refit)
         # the only assignment of fitted state: nothing above changed the model
         self.graph_prior_, self.ensemble_, self.idata = graph, ensemble, idata
         return idata

@@ -33,7 +33,7 @@ from pymc_dice.arms import (
 )
 from pymc_dice.config import FIXED_SUPPORTS, STRUCTURAL_SUPPORTS, ModelConfig, TrainerConfig
 from pymc_dice.data import Panel
-from pymc_dice.diagnostics.granger import granger_evidence
+from pymc_dice.diagnostics.granger import granger_evidence, granger_shortfall
 from pymc_dice.distributed import fit_seeds_ray
 from pymc_dice.ensemble import PanelTensors, rollout_errors
 from pymc_dice.exceptions import ConfigError
@@ -43,6 +43,7 @@ from pymc_dice.graph import (
     graph_dataarray,
     keep_channel_paths,
     select_effect,
+    select_granger,
     select_stability,
     select_threshold,
     select_topk,
@@ -305,20 +306,19 @@ def _select_support(
     if mcfg.support == "threshold":
         return select_threshold(prob_da, cand, mcfg.threshold)
     if mcfg.support == "topk":
-        density = mcfg.density or mcfg.prior_rate
-        return select_topk(prob_da, cand, density)
-    if mcfg.support == "effect":
-        _, strength = fit_effect_strength(data1, mcfg, tcfg, seed, progressbar)
-        return select_effect(
-            graph_dataarray(strength, nodes, name="effect_strength"), cand, mcfg.threshold
-        )
-    if mcfg.support == "granger":  # conditional Granger tests on the training dates
+        return select_topk(prob_da, cand, mcfg.density or mcfg.prior_rate)
+    short = granger_shortfall(tuple(data.x_train.shape), mcfg.max_lag)
+    if mcfg.support == "granger" and short is None:  # conditional Granger tests
         x_tr, c_tr = (t.double().cpu().numpy() for t in (data.x_train, data.c_train))
         same = is_structural(mcfg)  # a structural decoder's edges act from the same week
         evidence = granger_evidence(x_tr, nodes, data.n_channels, controls=c_tr, same_period=same,
             max_lag=mcfg.max_lag, same_period_mediators=same and mcfg.same_period_mediators)
-        chosen = select_threshold(evidence["probability"].fillna(0.0), cand, mcfg.threshold)
-        return Selection(chosen.graph, "granger", xr.merge([chosen.evidence, evidence]))
+        return select_granger(evidence, cand, mcfg.threshold)
+    if mcfg.support in FIXED_SUPPORTS:  # "effect", or "granger" on a panel too short for it
+        if mcfg.support == "granger":
+            logger.warning("support='granger': %s; selecting with support='effect'", short)
+        _, strength = fit_effect_strength(data1, mcfg, tcfg, seed, progressbar)
+        return select_effect(graph_dataarray(strength, nodes), cand, mcfg.threshold)
     if mcfg.support in STRUCTURAL_SUPPORTS:  # stage 1 is evidence; the structural fit selects
         if not is_structural(mcfg):
             raise ConfigError(

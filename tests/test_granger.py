@@ -5,13 +5,15 @@ clearly."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import torch
 
 from pymc_dice import DiceMMM
 from pymc_dice.data import Panel, Roles
-from pymc_dice.diagnostics.granger import granger_evidence
+from pymc_dice.diagnostics.granger import granger_evidence, granger_shortfall
 from pymc_dice.diagnostics.metrics import nauprc
 from pymc_dice.ensemble import sample_graphs
 from pymc_dice.exceptions import DataValidationError
@@ -103,7 +105,7 @@ def test_single_series_gets_seasonal_terms():
 
 def test_bad_input_is_named():
     nodes = ["tv", "radio", "visits", "y"]
-    x = np.random.default_rng(0).uniform(1, 2, (2, 40, 4))
+    x = np.random.default_rng(0).uniform(1, 2, (6, 40, 4))
     with pytest.raises(DataValidationError, match="4 nodes"):
         granger_evidence(x[..., :3], nodes, 2)
     bad = x.copy()
@@ -114,12 +116,24 @@ def test_bad_input_is_named():
     neg[0, 3, 1] = -1.0
     with pytest.raises(DataValidationError, match="'radio' has negative spend"):
         granger_evidence(neg, nodes, 2)
-    with pytest.raises(DataValidationError, match="too few.*max_lag=10"):
-        granger_evidence(x, nodes, 2, max_lag=10)
+    with pytest.raises(DataValidationError, match="too few.*max_lag=38"):
+        granger_evidence(x, nodes, 2, max_lag=38)
     with pytest.raises(DataValidationError, match="prior_inclusion"):
         granger_evidence(x, nodes, 2, prior_inclusion=1.0)
     with pytest.raises(DataValidationError, match="max_lag"):
         granger_evidence(x, nodes, 2, max_lag=0)
+
+
+def test_short_panel_falls_back_to_effect_and_says_so(caplog):
+    # 2 series x 32 training dates: 60 rows for the test's 61 coefficients
+    sim = sparse_target(n_series=2, n_periods=40, seed=0)
+    assert granger_shortfall((2, 32, 8), 2).startswith("2 series x 32 dates are too few")
+    assert granger_shortfall((4, 32, 8), 2) is None
+    mmm = model(sim, decoder="graph-safe", hidden_size=4, max_lag=2)
+    with caplog.at_level(logging.WARNING, logger="pymc_dice"):
+        mmm.fit(sim.df, progressbar=False, random_seed=0, draws=1)
+    assert mmm.arms_[0].selection.method == "effect"
+    assert "support='granger': 2 series x 32 dates are too few" in caplog.text
 
 
 def test_graph_safe_arm_trains_on_the_granger_graph():

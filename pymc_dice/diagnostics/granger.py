@@ -35,7 +35,7 @@ import xarray as xr
 from pymc_dice.exceptions import DataValidationError
 from pymc_dice.graph import candidate_mask
 
-__all__ = ["granger_evidence"]
+__all__ = ["granger_evidence", "granger_shortfall"]
 
 #: offset of the log of a channel's series-normalised spend (1 = the series' mean spend),
 #: which keeps a dark week finite. Hill and logistic saturation are sigmoid in log spend, so
@@ -140,6 +140,26 @@ def _block_bayes_factors(
     return fit - 0.5 * sizes * np.log(n), fit, n
 
 
+def granger_shortfall(shape: tuple[int, int, int], max_lag: int) -> str | None:
+    """Why a ``(series, date, node)`` panel is too small for the test, or None.
+
+    The largest regression has the node's own lags, every source's lags, a fixed effect per
+    series and per date (trend and season terms for one series); it needs more rows than
+    coefficients, and each series three dates past the lags for its own correction.
+
+    Examples
+    --------
+    >>> granger_shortfall((32, 45, 8), 4) is None, granger_shortfall((2, 24, 8), 2)[:31]
+    (True, '2 series x 24 dates are too few')
+    """
+    n_series, t_len, n_nodes = shape
+    n_coef = (n_nodes + 1) * (max_lag + 1) + n_series + (t_len if n_series > 1 else 5)
+    if t_len - max_lag >= 3 and n_series * (t_len - max_lag) >= n_coef + 10:
+        return None
+    return (f"{n_series} series x {t_len} dates are too few for a Granger test with "
+            f"max_lag={max_lag}: lower max_lag or give more dates or series")  # fmt: skip
+
+
 def granger_evidence(
     values: np.ndarray,
     nodes: Sequence[str],
@@ -201,11 +221,8 @@ def granger_evidence(
     if max_lag < 1:
         raise DataValidationError(f"max_lag must be >= 1, got {max_lag}")
     n_series, t_len, n_nodes = x.shape
-    if t_len < 4 * max_lag + 8:
-        raise DataValidationError(
-            f"{t_len} dates are too few for a Granger test with max_lag={max_lag}: it needs "
-            f"at least {4 * max_lag + 8}; lower max_lag or give more dates"
-        )
+    if (short := granger_shortfall(x.shape, max_lag)) is not None:
+        raise DataValidationError(short)
     bad = ~np.isfinite(x).all(axis=(0, 1))
     if bad.any():
         raise DataValidationError(
