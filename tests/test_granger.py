@@ -38,6 +38,8 @@ def model(sim, **model_config) -> DiceMMM:
         mediator_columns=list(r["mediator_columns"]) or None,
         control_columns=list(r["control_columns"]) or None, target_column=r["target_column"],
         dims=list(r["dims"]) or None, model_config=model_config,
+        # the support rule is under test, not the training: short fits
+        trainer_config={"epochs_stage1": 5, "epochs_stage2": 5, "max_iter": 60},
     )  # fmt: skip
 
 
