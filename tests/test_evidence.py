@@ -148,7 +148,8 @@ def test_support_refit_reports_and_selects_by_the_bayes_factors():
     mmm = DiceMMM(date_column="date", channel_columns=list(r["channel_columns"]),
                   mediator_columns=list(r["mediator_columns"]),
                   control_columns=list(r["control_columns"]), dims=list(r["dims"]),
-                  model_config={"support": "refit"}, trainer_config={"max_iter": 150})  # fmt: skip
+                  model_config={"support": "refit"},
+                  trainer_config={"max_iter": 150, "epochs_stage1": 5})  # fmt: skip
     mmm.fit(sim.df, progressbar=False, random_seed=0)
     graph = mmm.graph_
     cand = graph_dataarray(mmm.arms_[0].candidates, mmm.panel_.nodes)
