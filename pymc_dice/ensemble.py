@@ -148,8 +148,8 @@ def sample_graphs(
 ) -> np.ndarray:
     """Graph inputs ``[chain, draw, S, N, N]`` (float32) for predictions: ``n_draws``
     Gumbel-sigmoid samples of each frozen encoder for arms with graph draws (unless stage 2
-    trained on the selected graph, ``support="effect"`` or ``"granger"``, or is structural: its draws are
-    parameter draws), else the deployed graph.
+    trained on the selected graph, ``support="effect"`` or ``"granger"``, or is structural:
+    its draws are parameter draws), else the deployed graph.
 
     Examples
     --------
@@ -589,9 +589,9 @@ class FittedEnsemble:
         y_pred, contrib = self._result_arrays()
         raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
         ctrl = panel.control_scaler.inverse(panel.controls)
-        edge_prob, tests = edge_probability, [a.selection.evidence for a in self.arms if a.selection]
-        if edge_prob is None and self.structural and tests and "probability" in tests[0]:
-            edge_prob = np.stack([t["probability"].fillna(0.0).values for t in tests])  # granger
+        edge_prob, ev = edge_probability, [a.selection.evidence for a in self.arms if a.selection]
+        if edge_prob is None and self.structural and ev and "probability" in ev[0]:  # granger
+            edge_prob = np.stack([e["probability"].fillna(0.0).values for e in ev])
         if edge_prob is None:
             edge_prob = self.edge_inclusion().values if self.structural else self.edge_probability()
         tree = build_idata(

@@ -392,15 +392,15 @@ class DiceMMM(PymcMarketingAPI):
 
     @property
     def graph_(self) -> xr.DataArray:
-        """Edge probabilities ``(source, target)``. A structural decoder reports the posterior
-        probability that each edge's effect is material, mean over seeds
+        """Edge probabilities ``(source, target)``. A structural decoder reports, with the
+        default ``support="granger"``, the conditional Granger tests' inclusion probabilities
+        (:func:`~pymc_dice.diagnostics.granger.granger_evidence`); with ``"refit"`` the refit
+        Bayes factors' (:meth:`edge_evidence`, computed by the fit); otherwise, and on a panel
+        without mediators (nothing to select), the posterior probability that each edge's
+        effect is material, mean over seeds
         (:meth:`~pymc_dice.ensemble.FittedEnsemble.edge_inclusion`; docs/structural.md, "Which
-        edges carry an effect"), or with ``support="refit"`` the refit Bayes factors'
-        inclusion probabilities (:meth:`edge_evidence`, computed by the fit), or with
-        ``support="granger"`` the conditional Granger tests' probabilities
-        (:func:`~pymc_dice.diagnostics.granger.granger_evidence`); other arms
-        their stage-1 probabilities (:attr:`graph_stage1_`), or their fixed graph without an
-        encoder (zeros for ``dense``)."""
+        edges carry an effect"). Other arms report their stage-1 probabilities
+        (:attr:`graph_stage1_`), or their fixed graph without an encoder (zeros for ``dense``)."""
         self._check_fitted()
         if self.ensemble_.structural:  # computed once by the fit, kept in the results
             prob = self.idata.posterior["edge_probability"].isel(draw=0, drop=True)
