@@ -66,7 +66,7 @@ from pymc_dice.arms import arm_spec, is_structural, prepare_panel
 from pymc_dice.compat import PymcMarketingAPI
 from pymc_dice.config import EVIDENCE_SUPPORTS, ModelConfig, TrainerConfig
 from pymc_dice.data import Panel, Roles
-from pymc_dice.diagnostics.edges import refit_evidence
+from pymc_dice.diagnostics.edges import check_prior_inclusion, refit_evidence
 from pymc_dice.ensemble import FittedEnsemble, sample_graphs
 from pymc_dice.exceptions import ConfigError, DataValidationError, ModelFileError, NotFittedError
 from pymc_dice.graph import graph_dataarray, select_posterior
@@ -442,8 +442,7 @@ class DiceMMM(PymcMarketingAPI):
         return self._evidence(self.arms_, self.panel_, progress, prior_inclusion, max_iter)
 
     def _evidence(self, arms, panel, progress, prior_inclusion=0.5, max_iter=150) -> xr.Dataset:
-        if not 0 < prior_inclusion < 1:  # before minutes of refits
-            raise DataValidationError(f"prior_inclusion must be in (0, 1), got {prior_inclusion}")
+        check_prior_inclusion(prior_inclusion)  # before minutes of refits
         ev = edge_evidence(arms, panel, self.trainer_cfg, progressbar=progress, max_iter=max_iter,
                            extra_loss=budget_mod.lift_loss_for(self, panel))  # fmt: skip
         return refit_evidence(ev, panel.nodes, prior_inclusion)

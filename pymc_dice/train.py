@@ -307,15 +307,15 @@ def _select_support(
         return select_threshold(prob_da, cand, mcfg.threshold)
     if mcfg.support == "topk":
         return select_topk(prob_da, cand, mcfg.density or mcfg.prior_rate)
-    short = granger_shortfall(tuple(data.x_train.shape), mcfg.max_lag)
-    if mcfg.support == "granger" and short is None:  # conditional Granger tests
+    granger = mcfg.support == "granger"
+    if granger and (short := granger_shortfall(tuple(data.x_train.shape), mcfg.max_lag)) is None:
         x_tr, c_tr = (t.double().cpu().numpy() for t in (data.x_train, data.c_train))
         same = is_structural(mcfg)  # a structural decoder's edges act from the same week
         evidence = granger_evidence(x_tr, nodes, data.n_channels, controls=c_tr, same_period=same,
             max_lag=mcfg.max_lag, same_period_mediators=same and mcfg.same_period_mediators)
         return select_granger(evidence, cand, mcfg.threshold)
     if mcfg.support in FIXED_SUPPORTS:  # "effect", or "granger" on a panel too short for it
-        if mcfg.support == "granger":
+        if granger:  # conditional Granger tests need more rows than this panel has
             logger.warning("support='granger': %s; selecting with support='effect'", short)
         _, strength = fit_effect_strength(data1, mcfg, tcfg, seed, progressbar)
         return select_effect(graph_dataarray(strength, nodes), cand, mcfg.threshold)

@@ -22,7 +22,9 @@ __all__ = [
     "CALIBRATION_BINS",
     "EFFECT_DELTA",
     "NO_EVIDENCE",
+    "bayes_factor_probability",
     "calibration_table",
+    "check_prior_inclusion",
     "channel_evidence",
     "inclusion_probability",
     "refit_evidence",
@@ -142,6 +144,34 @@ def channel_evidence(
     return pd.Series(values, index=pd.Index(list(channels), name="channel"), name="evidence")
 
 
+def check_prior_inclusion(prior_inclusion: float) -> None:
+    """Raise a :class:`~pymc_dice.exceptions.DataValidationError` unless it is in (0, 1).
+
+    Examples
+    --------
+    >>> check_prior_inclusion(0.2)
+    >>> check_prior_inclusion(1.0)
+    Traceback (most recent call last):
+    ...
+    pymc_dice.exceptions.DataValidationError: prior_inclusion must be in (0, 1), got 1.0
+    """
+    if not 0 < prior_inclusion < 1:
+        raise DataValidationError(f"prior_inclusion must be in (0, 1), got {prior_inclusion}")
+
+
+def bayes_factor_probability(log_bayes_factor, prior_inclusion: float = 0.5):
+    """Posterior inclusion probability of an edge with log Bayes factor ``log_bayes_factor``
+    (array or DataArray) at prior inclusion probability ``prior_inclusion``.
+
+    Examples
+    --------
+    >>> float(bayes_factor_probability(np.log(3.0)))  # Bayes factor 3 at even odds
+    0.75
+    """
+    odds = np.log(prior_inclusion / (1 - prior_inclusion))
+    return 1.0 / (1.0 + np.exp(-np.clip(log_bayes_factor + odds, -50, 50)))
+
+
 def refit_evidence(
     values: np.ndarray, nodes: Sequence[str], prior_inclusion: float = 0.5
 ) -> xr.Dataset:
@@ -162,16 +192,13 @@ def refit_evidence(
     >>> round(float(refit_evidence(v, ["tv", "y"], 0.25)["probability"][0, 1]), 3)  # 1 / 2
     0.5
     """
-    if not 0 < prior_inclusion < 1:
-        raise DataValidationError(f"prior_inclusion must be in (0, 1), got {prior_inclusion}")
+    check_prior_inclusion(prior_inclusion)
     values = np.asarray(values, dtype=float)
     names = ("log_bayes_factor", "delta_fit", "occam")
     coords = {"chain": np.arange(values.shape[0]), "source": list(nodes), "target": list(nodes)}
     dims = ("chain", "source", "target")
     out = xr.Dataset({n: (dims, values[:, k]) for k, n in enumerate(names)}, coords=coords)
-    odds = np.log(prior_inclusion / (1 - prior_inclusion))
-    logit = (out["log_bayes_factor"] + odds).clip(-50, 50)
-    out["chain_probability"] = 1.0 / (1.0 + np.exp(-logit))
+    out["chain_probability"] = bayes_factor_probability(out["log_bayes_factor"], prior_inclusion)
     out["probability"] = out["chain_probability"].mean("chain")
     out.attrs["prior_inclusion"] = prior_inclusion
     return out

@@ -3,7 +3,7 @@
 Does the past of ``source`` help predict ``target`` given the past of every other candidate
 source of ``target``? One pooled least-squares regression per non-channel node, with series
 and date fixed effects, answers it for every candidate edge at once (docs/concepts.md,
-"Support rules"; docs/benchmarks.md, "Edge recovery"):
+"Support selection"; docs/benchmarks.md, "Edge recovery: conditional Granger tests"):
 
 - **Channel sources** enter as a block of lags ``1..L`` (``0..L`` with ``same_period``) of
   their log spend (saturation curves are sigmoid in log spend), beside the raw lags of
@@ -32,6 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from pymc_dice.diagnostics.edges import bayes_factor_probability, check_prior_inclusion
 from pymc_dice.exceptions import DataValidationError
 from pymc_dice.graph import candidate_mask
 
@@ -54,11 +55,6 @@ def _lags(a: np.ndarray, lags: range, n_lags: int) -> np.ndarray:
     return np.stack([a[:, n_lags - lag : t_len - lag] for lag in lags], axis=-1)
 
 
-def _log(spend: np.ndarray) -> np.ndarray:
-    """Log of series-normalised spend, offset by :data:`LOG_OFFSET`."""
-    return np.log(spend + LOG_OFFSET)
-
-
 def _demean(a: np.ndarray, dates: bool) -> np.ndarray:
     """Remove series means (and date means across series when ``dates``) of ``a [S, T, ...]``."""
     a = a - a.mean(axis=1, keepdims=True)
@@ -73,7 +69,7 @@ def _season(n_series: int, t_len: int, n_lags: int) -> np.ndarray:
 
 
 def _innovations(
-    x: np.ndarray, cand: np.ndarray, n_channels: int, lag_sets: list[range], n_lags: int
+    x: np.ndarray, log_spend: np.ndarray, cand: np.ndarray, lag_sets: list[range], n_lags: int
 ) -> dict[int, np.ndarray]:
     """Innovations ``{node: [S, T]}`` of each mediator (zero on the first ``n_lags`` dates).
 
@@ -84,16 +80,15 @@ def _innovations(
     per-series regression (about 80 coefficients on 116 weeks of geo_panel) overfits.
     """
     n_series, t_len, n_nodes = x.shape
+    n_channels = log_spend.shape[-1]
     dates = n_series > 1
     out = {}
     for m in range(n_channels, n_nodes - 1):
         sources = np.flatnonzero(cand[:, m])
         feats = [_lags(x[..., m], range(1, n_lags + 1), n_lags)]
         feats += [_lags(x[..., j], lag_sets[j], n_lags) for j in sources]
-        feats += [_lags(_log(x[..., j]), lag_sets[j], n_lags) for j in sources if j < n_channels]
-        design = _demean(np.concatenate(feats, axis=-1), dates)
-        design = design.reshape(-1, design.shape[-1])
-        design = design / np.where(design.std(axis=0) > 0, design.std(axis=0), 1.0)
+        feats += [_lags(log_spend[..., j], lag_sets[j], n_lags) for j in sources if j < n_channels]
+        design = _standardised(np.concatenate(feats, axis=-1), dates)
         resp = _demean(x[:, n_lags:, m], dates)
         coef = np.linalg.lstsq(design, resp.reshape(-1), rcond=1e-10)[0]
         resid = resp - (design @ coef).reshape(resp.shape)
@@ -109,18 +104,22 @@ def _innovations(
     return out
 
 
+def _standardised(features: np.ndarray, dates: bool) -> np.ndarray:
+    """``features [S, T', p]`` demeaned (:func:`_demean`), flattened to ``[S * T', p]`` and
+    scaled to unit standard deviation (constant columns left at zero)."""
+    flat = _demean(features, dates).reshape(-1, features.shape[-1])
+    sd = flat.std(axis=0)
+    return flat / np.where(sd > 0, sd, 1.0)
+
+
 def _block_bayes_factors(
     resp: np.ndarray, base: np.ndarray, blocks: list[np.ndarray], dates: bool
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Schwarz log Bayes factors of each block of ``blocks`` (each ``[S, T', k]``) in the
-    pooled regression of ``resp [S, T']`` on ``base`` and every block; returns them, the fit
-    terms ``-n/2 log(RSS_with / RSS_without)`` and ``n``."""
-    design = _demean(np.concatenate([base, *blocks], axis=-1), dates).reshape(
-        -1, base.shape[-1] + sum(b.shape[-1] for b in blocks)
-    )
+    pooled regression of ``resp [S, T']`` on ``base`` and every block, and their fit terms
+    ``-n/2 log(RSS_with / RSS_without)``."""
+    design = _standardised(np.concatenate([base, *blocks], axis=-1), dates)
     y = _demean(resp, dates).reshape(-1)
-    sd = design.std(axis=0)
-    design = design / np.where(sd > 0, sd, 1.0)
     gram, xty, yy = design.T @ design, design.T @ y, y @ y
     n = y.size
 
@@ -137,7 +136,7 @@ def _block_bayes_factors(
         for lo, hi in zip(edges[:-1], edges[1:], strict=True)
     ])
     sizes = np.array([b.shape[-1] for b in blocks])
-    return fit - 0.5 * sizes * np.log(n), fit, n
+    return fit - 0.5 * sizes * np.log(n), fit
 
 
 def granger_shortfall(shape: tuple[int, int, int], max_lag: int) -> str | None:
@@ -216,8 +215,7 @@ def granger_evidence(
         raise DataValidationError(
             f"values must be (series, date, node) with {len(nodes)} nodes, got shape {x.shape}"
         )
-    if not 0 < prior_inclusion < 1:
-        raise DataValidationError(f"prior_inclusion must be in (0, 1), got {prior_inclusion}")
+    check_prior_inclusion(prior_inclusion)
     if max_lag < 1:
         raise DataValidationError(f"max_lag must be >= 1, got {max_lag}")
     n_series, t_len, n_nodes = x.shape
@@ -242,7 +240,8 @@ def granger_evidence(
         n_nodes - n_channels
     )
     lag_sets = [range(first[j], max_lag + 1) for j in range(n_nodes)]
-    innov = _innovations(x, cand, n_channels, lag_sets, max_lag)
+    log_spend = np.log(x[..., :n_channels] + LOG_OFFSET)  # [S, T, C]
+    innov = _innovations(x, log_spend, cand, lag_sets, max_lag)
     dates = n_series > 1
     base = [np.zeros((n_series, t_len - max_lag, 0))]
     if controls is not None and np.asarray(controls).shape[-1]:
@@ -256,19 +255,18 @@ def granger_evidence(
         channels = sources[sources < n_channels]
         mediators = sources[sources >= n_channels]
         own = _lags(x[..., i], range(1, max_lag + 1), max_lag)
-        chan = [_lags(_log(x[..., j]), lag_sets[j], max_lag) for j in channels]
+        chan = [_lags(log_spend[..., j], lag_sets[j], max_lag) for j in channels]
         raw = [_lags(x[..., j], lag_sets[j], max_lag) for j in mediators]
         resp = x[:, max_lag:, i]
         base_i = np.concatenate([*base, own], axis=-1)
         # channels: tested beside the mediators' raw lags, which block mediated paths
-        bf, fit_c, n = _block_bayes_factors(resp, base_i, chan + raw, dates)
+        bf, fit_c = _block_bayes_factors(resp, base_i, chan + raw, dates)
         log_bf[channels, i], fit[channels, i] = bf[: len(channels)], fit_c[: len(channels)]
         if len(mediators):  # mediators: their innovations, beside every channel's block
             innovations = [_lags(innov[j], lag_sets[j], max_lag) for j in mediators]
-            bf, fit_m, n = _block_bayes_factors(resp, base_i, chan + innovations, dates)
+            bf, fit_m = _block_bayes_factors(resp, base_i, chan + innovations, dates)
             log_bf[mediators, i], fit[mediators, i] = bf[len(channels) :], fit_m[len(channels) :]
-    odds = np.log(prior_inclusion / (1 - prior_inclusion))
-    prob = 1.0 / (1.0 + np.exp(-np.clip(log_bf + odds, -50, 50)))
+    prob = bayes_factor_probability(log_bf, prior_inclusion)
     coords = {"source": list(nodes), "target": list(nodes)}
     dims = ("source", "target")
     out = xr.Dataset(
