@@ -43,12 +43,12 @@ def model(sim, **model_config) -> DiceMMM:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("seed", [0, 2, 5])
+@pytest.mark.parametrize("seed", [0, 1, 2, 5])
 def test_recovers_sparse_target_graph(seed):
-    # The paper's panel (96 series x 104 weeks, co-movement 0.99): on seeds 0-19 the test
-    # selects 97 of the 98 true edges with 10 false ones (benchmarks/bench_granger.py), and
-    # on seeds 0, 2, 5 and 7 its selection is the true graph exactly, so any change that
-    # loses an edge or credits a proxy fails here.
+    # The paper's panel (96 series x 104 weeks, co-movement 0.99): on seeds 0-7 the test's
+    # selection is the true graph exactly but on seeds 4 and 6 (one and two false edges), so
+    # any change that loses an edge or credits a proxy fails here. Seed 1 is the case of
+    # test_channel_not_credited_for_decoding_a_mediator.
     sim = sparse_target(seed=seed)
     ev, cand = evidence(sim, max_lag=4)
     picked = (ev["probability"].fillna(0.0) >= 0.5) & cand.astype(bool)
@@ -58,22 +58,56 @@ def test_recovers_sparse_target_graph(seed):
 
 @pytest.mark.parametrize("seed", [1, 3])
 def test_ranks_sparse_target_edges_at_quick_size(seed):
-    # 32 series x 60 weeks: seeds 0-19 average nAUPRC 0.93 (min 0.59), seeds 1 and 3 give
-    # 0.77 and 1.00; 0.7 leaves room for rounding while a random score averages 0.
+    # 32 series x 60 weeks: seeds 1 and 3 give nAUPRC 0.94 and 1.00 (0.77 and 1.00 before
+    # the lag windows); 0.7 leaves room for rounding while a random score averages 0.
     sim = sparse_target(n_series=32, n_periods=60, seed=seed)
     ev, cand = evidence(sim, max_lag=4)
     assert nauprc(ev["log_bayes_factor"].fillna(-1e6), sim.truth["graph"], cand) > 0.7
 
 
+def test_channel_not_credited_for_decoding_a_mediator():
+    # sparse_target seed 1: radio drives visits two weeks on, display drives branded_search
+    # one week on, and every channel follows one budget at correlation 0.99, so
+    # branded_search a week back is a curved function of the budget two weeks back. Beside
+    # branded_search's lags, display's log spend decodes it into the part of radio's
+    # saturation curve that a pooled regression misses: tested only there, display ->
+    # visits got log Bayes factor 123. The smaller evidence of the tests with and without
+    # the mediators' lags does not credit it, and radio -> visits stays certain.
+    sim = sparse_target(seed=1)
+    ev, _ = evidence(sim, max_lag=4)
+    lbf = ev["log_bayes_factor"].sel(target="visits")
+    assert float(lbf.sel(source="display")) < 0
+    assert float(lbf.sel(source="radio")) > 100
+
+
+def test_lag_windows_find_an_edge_at_any_lag():
+    # An edge acting only at lag 4 (the last of max_lag = 4), in a panel with another
+    # channel and no mediators: the evidence averages the windows (1, 2), (2, 3), (3, 4),
+    # so the edge is found wherever its window sits, and the channel without an effect is not.
+    rng = np.random.default_rng(0)
+    n_series, t_len = 20, 60
+    spend = np.exp(rng.normal(0.0, 0.5, (n_series, t_len, 2)))
+    y = np.ones((n_series, t_len))
+    y[:, 4:] += 0.3 * np.log(spend[:, :-4, 0]) + rng.normal(0.0, 0.1, (n_series, t_len - 4))
+    values = np.concatenate([spend, y[..., None]], axis=-1)
+    ev = granger_evidence(values, ["a", "b", "y"], n_channels=2, max_lag=4)
+    prob = ev["probability"].sel(target="y")
+    assert float(prob.sel(source="a")) > 0.99
+    assert float(prob.sel(source="b")) < 0.5
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_placebo_not_credited(seed):
-    # geo_panel's placebo follows tv's spend at correlation 0.97 and has no effect. Over 20
-    # seeds at this size and at 60 geos x 120 weeks its largest edge probability is below
-    # 0.001 (1.5e-4 at most on seeds 0-4), while the same test selects 2-4 real edges here.
+    # geo_panel's placebo follows tv's spend at correlation 0.97 and has no effect. It is
+    # never selected in 20 seeds, at this size or at 60 geos x 120 weeks; its largest edge
+    # probability is 0.033 on seeds 0-2 here (0.19 at most over 20 seeds, 0.004 at the full
+    # size), while the same test selects 3-6 real edges. A two-lag window carries a smaller
+    # Schwarz penalty than the whole block of five lags did, so a null edge's probability
+    # is no longer below 0.001; 0.1 fails long before the placebo nears selection (0.5).
     sim = geo_panel(n_geos=10, n_periods=80, seed=seed)
     ev, cand = evidence(sim, max_lag=4, same_period=True)
     prob = ev["probability"].fillna(0.0)
-    assert float(prob.sel(source="placebo").max()) < 0.01
+    assert float(prob.sel(source="placebo").max()) < 0.1
     real = sim.truth["graph"].astype(bool).reindex_like(prob)
     assert int(((prob >= 0.5) & real).sum()) >= 2
 
