@@ -27,7 +27,7 @@ and date fixed effects, answers it for every candidate edge at once (docs/concep
   lag unknown); its inclusion probability is that factor's posterior at prior inclusion
   probability ``prior_inclusion``.
 
-Nothing is trained: a 96-series panel is scored in a few hundredths of a second, so the test
+Nothing is trained: a 96-series panel is scored in about a tenth of a second, so the test
 serves any panel, a pymc-marketing model's included.
 """
 
@@ -188,7 +188,8 @@ def granger_shortfall(shape: tuple[int, int, int], max_lag: int) -> str | None:
     (True, '2 series x 24 dates are too few')
     """
     n_series, t_len, n_nodes = shape
-    n_coef = (n_nodes + 1) * (max_lag + 1) + n_series + (t_len if n_series > 1 else 5)
+    # own lags, every source, the controls and the budget's curvature, up to L + 1 lags each
+    n_coef = (n_nodes + 2) * (max_lag + 1) + n_series + (t_len if n_series > 1 else 5)
     if t_len - max_lag >= 3 and n_series * (t_len - max_lag) >= n_coef + 10:
         return None
     return (f"{n_series} series x {t_len} dates are too few for a Granger test with "
