@@ -38,16 +38,7 @@ from pymc_dice.spec import truth_graph  # noqa: E402
 
 
 def _model(sim, **model_config) -> DiceMMM:
-    r = sim.roles
-    return DiceMMM(
-        date_column=r["date_column"],
-        channel_columns=list(r["channel_columns"]),
-        mediator_columns=list(r["mediator_columns"]) or None,
-        control_columns=list(r["control_columns"]) or None,
-        target_column=r["target_column"],
-        dims=list(r["dims"]) or None,
-        model_config=model_config or None,
-    )
+    return DiceMMM(**sim.column_kwargs(), model_config=model_config or None)
 
 
 def geo_run(n_geos: int, n_weeks: int, seed: int, refit: bool = False, **mc) -> dict:

@@ -111,12 +111,7 @@ def posterior_scores(sim, run: dict, seed: int) -> None:
     from pymc_dice import DiceMMM
     from pymc_dice.diagnostics.edges import NO_EVIDENCE, channel_evidence
 
-    r = sim.roles
-    mmm = DiceMMM(date_column=r["date_column"], channel_columns=list(r["channel_columns"]),
-                  mediator_columns=list(r["mediator_columns"]),
-                  control_columns=list(r["control_columns"]) or None,
-                  target_column=r["target_column"], dims=list(r["dims"]),
-                  model_config={"support": "granger"})  # fmt: skip
+    mmm = DiceMMM(**sim.column_kwargs(), model_config={"support": "granger"})
     start = time.perf_counter()
     mmm.fit(sim.df, progressbar=False, random_seed=seed)
     run["fit_s"] = time.perf_counter() - start

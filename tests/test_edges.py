@@ -118,12 +118,8 @@ def placebo_fit():
     sim = geo_panel(
         n_geos=6, n_periods=80, n_channels=2, n_mediators=1, seed=0, placebo_correlation=0.05
     )
-    r = sim.roles
     mmm = DiceMMM(
-        channel_columns=list(r["channel_columns"]),
-        mediator_columns=list(r["mediator_columns"]),
-        control_columns=list(r["control_columns"]),
-        dims=list(r["dims"]),
+        **sim.column_kwargs(),
         model_config={"support": "posterior"},
         trainer_config={"epochs_stage1": 5, "progressbar": False},
     )

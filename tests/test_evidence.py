@@ -144,11 +144,7 @@ def test_support_refit_reports_and_selects_by_the_bayes_factors():
     from pymc_dice.simulate import geo_panel
 
     sim = geo_panel(n_geos=3, n_periods=60, seed=0)
-    r = sim.roles
-    mmm = DiceMMM(date_column="date", channel_columns=list(r["channel_columns"]),
-                  mediator_columns=list(r["mediator_columns"]),
-                  control_columns=list(r["control_columns"]), dims=list(r["dims"]),
-                  model_config={"support": "refit"},
+    mmm = DiceMMM(**sim.column_kwargs(), model_config={"support": "refit"},
                   trainer_config={"max_iter": 150, "epochs_stage1": 5})  # fmt: skip
     mmm.fit(sim.df, progressbar=False, random_seed=0)
     graph = mmm.graph_
@@ -159,7 +155,7 @@ def test_support_refit_reports_and_selects_by_the_bayes_factors():
     expected = ((graph >= mmm.model_cfg.threshold) & cand).astype(float)
     np.testing.assert_array_equal(mmm.selected_graph_.values, expected.values)
     evidence = mmm.summary.channels()["evidence"]
-    for ch in r["channel_columns"]:
+    for ch in sim.channels:
         has_edge = bool((graph.sel(source=ch) >= 0.5).any())
         assert (evidence[ch] == "effect") == has_edge, ch
 

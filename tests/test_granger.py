@@ -32,12 +32,8 @@ def evidence(sim, **kwargs):
 
 
 def model(sim, **model_config) -> DiceMMM:
-    r = sim.roles
     return DiceMMM(
-        date_column=r["date_column"], channel_columns=list(r["channel_columns"]),
-        mediator_columns=list(r["mediator_columns"]) or None,
-        control_columns=list(r["control_columns"]) or None, target_column=r["target_column"],
-        dims=list(r["dims"]) or None, model_config=model_config,
+        **sim.column_kwargs(), model_config=model_config,
         # the support rule is under test, not the training: short fits
         trainer_config={"epochs_stage1": 5, "epochs_stage2": 5, "max_iter": 60},
     )  # fmt: skip

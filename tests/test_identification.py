@@ -59,9 +59,7 @@ def fitted():
 
     sim = national(n_channels=3, n_periods=80, seed=0)
     mmm = DiceMMM(
-        channel_columns=list(sim.roles["channel_columns"]),
-        control_columns=list(sim.roles["control_columns"]),
-        trainer_config={"max_iter": 60, "progressbar": False},
+        **sim.column_kwargs(), trainer_config={"max_iter": 60, "progressbar": False}
     )
     mmm.fit(sim.df, random_seed=0, draws=30)
     return mmm

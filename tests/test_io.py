@@ -512,14 +512,10 @@ def test_structural_round_trip_keeps_posterior_draws_scales_and_season(tmp_path)
     from pymc_dice.simulate import geo_panel
 
     sim = geo_panel(n_geos=3, n_periods=40, n_channels=2, n_mediators=1, seed=0)
-    r = sim.roles
     dates = np.sort(sim.df["date"].unique())
     train, new = sim.df[sim.df["date"] < dates[36]], sim.df[sim.df["date"] >= dates[36]]
     mmm = DiceMMM(
-        channel_columns=list(r["channel_columns"]),
-        mediator_columns=list(r["mediator_columns"]),
-        control_columns=list(r["control_columns"]),
-        dims=list(r["dims"]),
+        **sim.column_kwargs(),
         trainer_config={"epochs_stage1": 2, "max_iter": 20, "progressbar": False},
     )
     mmm.fit(train, random_seed=0, draws=6)

@@ -28,13 +28,8 @@ def sim():
 
 @pytest.fixture(scope="module")
 def fitted(sim):
-    roles = sim.roles
     train = sim.df.iloc[:N_FIT]
-    mmm = DiceMMM(
-        channel_columns=list(roles["channel_columns"]),
-        control_columns=list(roles["control_columns"]),
-        trainer_config={"n_seeds": 2},
-    )
+    mmm = DiceMMM(**sim.column_kwargs(), trainer_config={"n_seeds": 2})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mmm.fit(train, progressbar=False, random_seed=0, draws=30)

@@ -195,6 +195,21 @@ class Simulation:
         """
         return list(self.roles["channel_columns"])
 
+    def column_kwargs(self) -> dict[str, Any]:
+        """The panel's column roles as ``DiceMMM`` keyword arguments, empty roles as None.
+
+        Examples
+        --------
+        >>> from pymc_dice.simulate import national
+        >>> kwargs = national(n_periods=8).column_kwargs()
+        >>> kwargs["channel_columns"], kwargs["mediator_columns"], kwargs["dims"]
+        (['tv', 'social', 'search'], None, None)
+        """
+        return {
+            key: value if isinstance(value, str) else (list(value) or None)
+            for key, value in self.roles.items()
+        }
+
     @property
     def graph(self) -> xr.DataArray:
         """The graph shared by most series, ``(source, target)`` int8.
