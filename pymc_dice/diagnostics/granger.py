@@ -196,6 +196,35 @@ def granger_shortfall(shape: tuple[int, int, int], max_lag: int) -> str | None:
             f"max_lag={max_lag}: lower max_lag or give more dates or series")  # fmt: skip
 
 
+def _checked_values(
+    values: np.ndarray, nodes: Sequence[str], n_channels: int, max_lag: int
+) -> np.ndarray:
+    """``values`` as a float ``(series, date, node)`` array, or a named error: the shape, the
+    lag, the panel's size, NaN columns, negative spend."""
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 3 or x.shape[-1] != len(nodes):
+        raise DataValidationError(
+            f"values must be (series, date, node) with {len(nodes)} nodes, got shape {x.shape}"
+        )
+    if max_lag < 1:
+        raise DataValidationError(f"max_lag must be >= 1, got {max_lag}")
+    if (short := granger_shortfall(x.shape, max_lag)) is not None:
+        raise DataValidationError(short)
+    bad = ~np.isfinite(x).all(axis=(0, 1))
+    if bad.any():
+        raise DataValidationError(
+            f"column {nodes[int(np.flatnonzero(bad)[0])]!r} has NaN or infinite values: "
+            "fill or drop them before the Granger test"
+        )
+    negative = (x[..., :n_channels] < 0).any(axis=(0, 1))
+    if negative.any():
+        raise DataValidationError(
+            f"channel {nodes[int(np.flatnonzero(negative)[0])]!r} has negative spend: the test "
+            "reads log spend; fix or drop those rows"
+        )
+    return x
+
+
 def granger_evidence(
     values: np.ndarray,
     nodes: Sequence[str],
@@ -247,29 +276,9 @@ def granger_evidence(
     >>> int((picked & true).sum()), int((picked & ~true).sum()), int(true.sum())
     (5, 0, 5)
     """
-    x = np.asarray(values, dtype=float)
-    if x.ndim != 3 or x.shape[-1] != len(nodes):
-        raise DataValidationError(
-            f"values must be (series, date, node) with {len(nodes)} nodes, got shape {x.shape}"
-        )
+    x = _checked_values(values, nodes, n_channels, max_lag)
     check_prior_inclusion(prior_inclusion)
-    if max_lag < 1:
-        raise DataValidationError(f"max_lag must be >= 1, got {max_lag}")
     n_series, t_len, n_nodes = x.shape
-    if (short := granger_shortfall(x.shape, max_lag)) is not None:
-        raise DataValidationError(short)
-    bad = ~np.isfinite(x).all(axis=(0, 1))
-    if bad.any():
-        raise DataValidationError(
-            f"column {nodes[int(np.flatnonzero(bad)[0])]!r} has NaN or infinite values: "
-            "fill or drop them before the Granger test"
-        )
-    negative = (x[..., :n_channels] < 0).any(axis=(0, 1))
-    if negative.any():
-        raise DataValidationError(
-            f"channel {nodes[int(np.flatnonzero(negative)[0])]!r} has negative spend: the test "
-            "reads log spend; fix or drop those rows"
-        )
     scale = np.abs(x).mean(axis=1, keepdims=True)
     x = x / np.where(scale > 0, scale, 1.0)
     cand = candidate_mask(nodes, nodes[:n_channels], nodes[-1]).values.astype(bool)
