@@ -140,10 +140,11 @@ def test_facade_errors(national_fit):
 
 def test_support_refit_reports_and_selects_by_the_bayes_factors():
     # support="refit": the fit computes the refit Bayes factors and they become the graph
-    # (graph_), the selection (selected_graph_) and the summary's evidence column.
+    # (graph_), the selection (selected_graph_) and the summary's evidence column. Two
+    # channels, the placebo and one mediator: 7 candidate edges, one refit each.
     from pymc_dice.simulate import geo_panel
 
-    sim = geo_panel(n_geos=3, n_periods=60, seed=0)
+    sim = geo_panel(n_geos=3, n_periods=60, n_channels=2, n_mediators=1, seed=0)
     mmm = DiceMMM(**sim.column_kwargs(), model_config={"support": "refit"},
                   trainer_config={"max_iter": 150, "epochs_stage1": 5})  # fmt: skip
     mmm.fit(sim.df, progressbar=False, random_seed=0)

@@ -453,6 +453,8 @@ STRUCTURE_EDITS = {  # (edit, recompute the content digest)
 }
 
 
+@pytest.mark.slow  # about 100 damaged files, 27 s; test_load_rejects_foreign_and_tampered_files
+# keeps the named cases in the default run
 def test_fuzz_damaged_and_edited_files_raise_only_model_file_error(fitted, saved, tmp_path):
     rng = np.random.default_rng(0)
     data = saved.read_bytes()

@@ -111,6 +111,8 @@ def test_bad_grids_are_refused():
         run_grid(jobs, toy_job, executor="dask", progressbar=False)
 
 
+@pytest.mark.slow  # starts a Ray cluster (about 16 s); Ray in the default run:
+# tests/test_distributed.py::test_ray_fit_equals_in_process_fit
 def test_ray_and_local_give_identical_results(tmp_path):
     ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'pymc-dice[ray]'")
     toy = make_jobs(["toy"], ["a", "b"], 2, SIZES)

@@ -52,8 +52,9 @@ def test_every_arm_trains_and_deploys_a_graph(small, arm):
 
 def test_cpu_training_is_reproducible(small):
     _, panel = small
-    a = fit_arm(panel, ModelConfig(arm="dice-hard", hidden_size=8), FAST, seed=3)
-    b = fit_arm(panel, ModelConfig(arm="dice-hard", hidden_size=8), FAST, seed=3)
+    fast = FAST.updated(max_iter=40)  # bit-identity, not convergence, is under test
+    a = fit_arm(panel, ModelConfig(arm="dice-hard", hidden_size=8), fast, seed=3)
+    b = fit_arm(panel, ModelConfig(arm="dice-hard", hidden_size=8), fast, seed=3)
     assert a.history["stage2"]["loss"] == b.history["stage2"]["loss"]
     np.testing.assert_array_equal(a.edge_prob, b.edge_prob)
 
@@ -114,6 +115,7 @@ def test_ensemble_builds_data_once_and_differs_by_seed(small, monkeypatch):
     assert fits[0].history["stage2"]["loss"] != fits[1].history["stage2"]["loss"]
 
 
+@pytest.mark.slow  # statistical: two 40-epoch fits at 32 x 60
 def test_oracle_arm_forecasts_no_worse_than_nograph():
     """Measured on these seeds: oracle val MSE@7 0.009 vs nograph 0.020-0.022 (ratio ~0.45).
     The assertion only asks oracle <= nograph, a wide margin against seed noise."""
