@@ -218,7 +218,12 @@ def test_fit_then_diagnose_round_trip(tmp_path, capsys):
     assert "oracle" in ds["graph_input"].values  # scored against the given truth
     md = (diag_dir / "report.md").read_text()
     assert "## Learned vs true graph" in md and "## Graph swap" in md
-    # --strict's exit codes: test_diagnose_strict_exits_1_unless_the_verdict_is_ok
+    # --strict turns a verdict other than ok into exit code 1 (every verdict:
+    # test_diagnose_strict_exits_1_unless_the_verdict_is_ok)
+    rc, _, _ = run(
+        ["diagnose", model, csv, "--truth", truth, "--out", diag_dir, "--strict"], capsys
+    )
+    assert rc == (0 if verdict == "ok" else 1)
 
 
 # -- bad input ------------------------------------------------------------------------------
