@@ -76,6 +76,22 @@ def test_channel_not_credited_for_decoding_a_mediator():
     assert float(lbf.sel(source="radio")) > 100
 
 
+@pytest.mark.parametrize(
+    ("size", "seed", "target"), [((96, 104), 8, "y"), ((32, 60), 2, "branded_search")]
+)
+def test_mediator_innovation_carries_no_shared_saturation_misfit(size, seed, target):
+    # visits is not a parent of the target here, but it reads the same co-moving budget
+    # through per-series saturation curves. With a quadratic per-series correction of its
+    # innovation, what the pooled fit misses of those curves stayed in it and predicted the
+    # target: probability 0.75 (seed 8, 96 x 104, visits -> y) and 0.54 (seed 2, 32 x 60,
+    # visits -> branded_search); the cubic gives 0.05 and 0.08. 0.2 leaves room for
+    # rounding and fails on the quadratic.
+    sim = sparse_target(n_series=size[0], n_periods=size[1], seed=seed)
+    assert not sim.truth["graph"].sel(source="visits", target=target)
+    ev, _ = evidence(sim, max_lag=4)
+    assert float(ev["probability"].sel(source="visits", target=target)) < 0.2
+
+
 def test_lag_windows_find_an_edge_at_any_lag():
     # An edge acting only at lag 4 (the last of max_lag = 4), in a panel with another
     # channel and no mediators: the evidence averages the windows (1, 2), (2, 3), (3, 4),
