@@ -589,9 +589,9 @@ class FittedEnsemble:
         y_pred, contrib = self._result_arrays()
         raw = panel.node_scaler.inverse(panel.values)  # [S, T, N]
         ctrl = panel.control_scaler.inverse(panel.controls)
-        edge_prob, ev = edge_probability, [a.selection.evidence for a in self.arms if a.selection]
-        if edge_prob is None and self.structural and ev and "probability" in ev[0]:  # granger
-            edge_prob = np.stack([e["probability"].fillna(0.0).values for e in ev])
+        edge_prob, sel = edge_probability, [a.selection for a in self.arms if a.selection]
+        if edge_prob is None and self.structural and sel and sel[0].method == "granger":
+            edge_prob = np.stack([s.evidence["probability"].fillna(0.0).values for s in sel])
         if edge_prob is None:
             edge_prob = self.edge_inclusion().values if self.structural else self.edge_probability()
         tree = build_idata(
