@@ -108,10 +108,9 @@ def _innovations(
     where a full per-series regression (about 80 coefficients on 116 weeks of geo_panel)
     overfits. What the pooled fit misses of the shared saturation curves is in every node
     that reads the budget; with the square alone enough of it stays in a mediator's
-    innovation to predict another node (20 sparse_target
-    seeds, selected true / false / missed: 87 / 1 / 11 against 87 / 3 / 11 at 32 x 45
-    training weeks; the same selection at 96 x 78 and on geo_panel; a fourth power changes
-    nothing).
+    innovation to predict another node (20 sparse_target seeds, selected true / false /
+    missed: 87 / 1 / 11 against 87 / 3 / 11 at 32 x 45 training weeks; the same selection
+    at 96 x 78 and on geo_panel; a fourth power changes nothing).
     """
     n_series, t_len, n_nodes = x.shape
     n_channels = log_spend.shape[-1]
