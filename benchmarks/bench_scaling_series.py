@@ -63,19 +63,12 @@ def run_point(n_series: int, args: argparse.Namespace) -> dict:
 
     torch.set_num_threads(args.threads)
     sim = geo_panel(n_geos=n_series, n_periods=N_PERIODS, seed=0)
-    roles = sim.roles
     trainer = {"device": args.device, "progressbar": False, "n_seeds": args.seeds}
     if args.max_iter:
         trainer["max_iter"] = args.max_iter
     if args.epochs_stage1:
         trainer["epochs_stage1"] = args.epochs_stage1
-    mmm = DiceMMM(
-        channel_columns=roles["channel_columns"],
-        mediator_columns=roles["mediator_columns"],
-        control_columns=roles["control_columns"],
-        dims=roles["dims"],
-        trainer_config=trainer,
-    )
+    mmm = DiceMMM(**sim.column_kwargs(), trainer_config=trainer)
     start = time.perf_counter()
     mmm.fit(sim.df, progressbar=False, random_seed=0, draws=args.draws)
     fit_s = time.perf_counter() - start

@@ -22,10 +22,7 @@ def fit(model_config=None, trainer=None):
     df, roles = sim.df, sim.roles
     dates = np.sort(df["date"].unique())
     mmm = DiceMMM(
-        channel_columns=roles["channel_columns"],
-        mediator_columns=roles["mediator_columns"],
-        control_columns=roles["control_columns"],
-        dims=roles["dims"],
+        **sim.column_kwargs(),
         model_config=model_config or {},
         trainer_config={"max_iter": 20, "epochs_stage1": 2, "horizon": 2, "progressbar": False,
                         **(trainer or {})},

@@ -18,14 +18,7 @@ TRAINER = {"max_iter": 30, "epochs_stage1": 3, "horizon": 2, "progressbar": Fals
 
 def fit(device):
     sim = geo_panel(n_geos=6, n_periods=52, n_channels=2, n_mediators=1, seed=0)
-    roles = sim.roles
-    mmm = DiceMMM(
-        channel_columns=roles["channel_columns"],
-        mediator_columns=roles["mediator_columns"],
-        control_columns=roles["control_columns"],
-        dims=roles["dims"],
-        trainer_config={**TRAINER, "device": device},
-    )
+    mmm = DiceMMM(**sim.column_kwargs(), trainer_config={**TRAINER, "device": device})
     return mmm, mmm.fit(sim.df, progressbar=False, random_seed=0, draws=8)
 
 

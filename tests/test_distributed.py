@@ -26,25 +26,19 @@ TRAINER = {
 @pytest.fixture(scope="module")
 def panel_df():
     sim = geo_panel(n_geos=4, n_periods=40, n_channels=2, n_mediators=1, seed=0)
-    return sim.df, sim.roles
+    return sim.df, sim.column_kwargs()
 
 
-def fit(df, roles, executor):
-    mmm = DiceMMM(
-        channel_columns=roles["channel_columns"],
-        mediator_columns=roles["mediator_columns"],
-        control_columns=roles["control_columns"],
-        dims=roles["dims"],
-        trainer_config={**TRAINER, "executor": executor},
-    )
+def fit(df, columns, executor):
+    mmm = DiceMMM(**columns, trainer_config={**TRAINER, "executor": executor})
     return mmm.fit(df, progressbar=False, random_seed=7, draws=4)
 
 
 def test_ray_fit_equals_in_process_fit(panel_df):
     ray = pytest.importorskip("ray")
-    df, roles = panel_df
-    local = fit(df, roles, "local")
-    remote = fit(df, roles, "ray")
+    df, columns = panel_df
+    local = fit(df, columns, "local")
+    remote = fit(df, columns, "ray")
     assert not ray.is_initialized()  # the local Ray this fit started is shut down again
     post_l, post_r = local["posterior"].dataset, remote["posterior"].dataset
     assert sorted(post_l.data_vars) == sorted(post_r.data_vars)

@@ -45,16 +45,9 @@ def test_a_neural_fit_under_bf16_autocast_trains():
     from pymc_dice.simulate import sparse_target
 
     sim = sparse_target(n_series=4, n_periods=40, seed=0)
-    roles = sim.roles
     trainer = {"epochs_stage1": 3, "epochs_stage2": 3, "progressbar": False, "autocast": "bf16"}
-    mmm = DiceMMM(
-        channel_columns=list(roles["channel_columns"]),
-        target_column=roles["target_column"],
-        mediator_columns=list(roles["mediator_columns"]),
-        dims=list(roles["dims"]),
-        model_config={"decoder": "graph-safe"},
-        trainer_config=trainer,
-    )
+    mmm = DiceMMM(**sim.column_kwargs(), model_config={"decoder": "graph-safe"},
+                  trainer_config=trainer)  # fmt: skip
     mmm.fit(sim.df, random_seed=0)
     losses = mmm.arms_[0].history["stage2"]["loss"]
     assert len(losses) >= 1 and np.isfinite(losses).all()

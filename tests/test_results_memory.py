@@ -25,12 +25,9 @@ RTOL64 = 1e-10
 
 
 def make_model() -> DiceMMM:
-    roles = geo_panel(n_geos=N_GEOS, n_periods=N_DATES, n_channels=2, n_mediators=1, seed=0).roles
+    sim = geo_panel(n_geos=N_GEOS, n_periods=N_DATES, n_channels=2, n_mediators=1, seed=0)
     return DiceMMM(
-        channel_columns=roles["channel_columns"],
-        mediator_columns=roles["mediator_columns"],
-        control_columns=roles["control_columns"],
-        dims=roles["dims"],
+        **sim.column_kwargs(),
         trainer_config={"epochs_stage1": 2, "max_iter": 20, "horizon": 2, "progressbar": False},
     )
 
