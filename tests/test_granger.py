@@ -228,7 +228,8 @@ def test_bad_input_is_named():
 
 
 def test_short_panel_falls_back_to_effect_and_says_so(caplog):
-    # 2 series x 32 training dates: 60 rows for the test's 61 coefficients
+    # 2 series x 32 training dates: 60 rows for the test's 78 coefficients (30 lags, 16
+    # per-series terms, 32 dates)
     sim = sparse_target(n_series=2, n_periods=40, seed=0)
     assert granger_shortfall((2, 32, 8), 2).startswith("2 series x 32 dates are too few")
     assert granger_shortfall((4, 32, 8), 2) is None
@@ -237,6 +238,18 @@ def test_short_panel_falls_back_to_effect_and_says_so(caplog):
         mmm.fit(sim.df, progressbar=False, random_seed=0, draws=1)
     assert mmm.arms_[0].selection.method == "effect"
     assert "support='granger': 2 series x 32 dates are too few" in caplog.text
+
+
+def test_one_series_is_not_charged_for_per_series_terms():
+    # one series has no per-series budget terms and no date effects: 60 dates take lags up
+    # to 3 (57 rows for 40 lag coefficients, a mean and 5 trend and season terms, plus the
+    # margin of 10), as they did before the panel's per-series terms; lag 4 leaves 56 rows
+    assert granger_shortfall((1, 60, 8), 3) is None
+    assert granger_shortfall((1, 60, 8), 4).startswith("1 series x 60 dates are too few")
+    sim = sparse_target(n_series=1, n_periods=60, seed=0)
+    panel = Panel.from_frame(sim.df, Roles(**sim.roles))
+    ev = granger_evidence(panel.values, panel.nodes, panel.n_channels, max_lag=3)
+    assert ev.attrs["max_lag"] == 3 and np.isfinite(ev["log_bayes_factor"]).sum() > 0
 
 
 def test_graph_safe_arm_trains_on_the_granger_graph():

@@ -327,9 +327,10 @@ def granger_shortfall(shape: tuple[int, int, int], max_lag: int) -> str | None:
     """Why a ``(series, date, node)`` panel is too small for the test, or None.
 
     The largest regression has the node's own lags, every source's lags, a fixed effect per
-    series and per date (trend and season terms for one series) and, per series, a linear and
-    a quadratic term of the budget factor at each lag; it needs more rows than coefficients,
-    and each series more dates past the lags than its own terms.
+    series and per date (trend and season terms for one series) and, on a panel of several
+    series, a linear and a quadratic term of the budget factor at each lag per series; it
+    needs more rows than coefficients, and each series more dates past the lags than its own
+    terms (at least four, for the per-series correction of the innovations).
 
     Examples
     --------
@@ -338,9 +339,10 @@ def granger_shortfall(shape: tuple[int, int, int], max_lag: int) -> str | None:
     """
     n_series, t_len, n_nodes = shape
     # own lags, every source, the controls and the budget's curvature, up to L + 1 lags each
-    per_series = 2 * (max_lag + 1) + 2  # the budget terms, a mean and a degree of freedom
-    n_coef = (n_nodes + 2) * (max_lag + 1) + n_series * per_series + (t_len if n_series > 1 else 5)
-    if t_len - max_lag >= per_series and n_series * (t_len - max_lag) >= n_coef + 10:
+    panel = n_series > 1  # one series has no per-series budget terms and no date effects
+    per_series = 2 * (max_lag + 1) + 2 if panel else 1  # budget terms, a mean, one spare
+    n_coef = (n_nodes + 2) * (max_lag + 1) + n_series * per_series + (t_len if panel else 5)
+    if t_len - max_lag >= max(per_series, 4) and n_series * (t_len - max_lag) >= n_coef + 10:
         return None
     return (f"{n_series} series x {t_len} dates are too few for a Granger test with "
             f"max_lag={max_lag}: lower max_lag or give more dates or series")  # fmt: skip
